@@ -43,16 +43,16 @@ const specs::RuleVerdict& rule(const ChipMetrics& m, const std::string& id) {
   throw std::logic_error("unknown export rule " + id);
 }
 
-nlohmann::json chip_json(const ChipMetrics& m, const ChipConfig& c) {
-  nlohmann::json peaks = nlohmann::json::object();
+nlohmann::ordered_json chip_json(const ChipMetrics& m, const ChipConfig& c) {
+  nlohmann::ordered_json peaks = nlohmann::ordered_json::object();
   for (const auto& p : m.peaks)
     peaks[std::string(dtype_name(p.dtype))] = {{"derived_tflops", p.derived_tflops},
                                                {"datasheet_tflops", p.datasheet_tflops},
                                                {"differs", p.differs},
                                                {"estimate", p.estimate}};
-  nlohmann::json rules = nlohmann::json::object();
+  nlohmann::ordered_json rules = nlohmann::ordered_json::object();
   for (const auto& r : m.export_rules) rules[r.rule] = {{"class", r.verdict}, {"reason", r.reason}};
-  nlohmann::json est = nlohmann::json::object();
+  nlohmann::ordered_json est = nlohmann::ordered_json::object();
   for (const auto& [k, note] : m.estimates) est[k] = note;
   return {{"kind", "chip"},
           {"name", m.name},
@@ -76,7 +76,7 @@ nlohmann::json chip_json(const ChipMetrics& m, const ChipConfig& c) {
           {"estimates", est}};
 }
 
-nlohmann::json system_json(const SystemMetrics& m) {
+nlohmann::ordered_json system_json(const SystemMetrics& m) {
   return {{"kind", "system"},
           {"name", m.name},
           {"display_name", m.display_name},
@@ -173,12 +173,12 @@ std::string systems_table(const std::vector<SystemMetrics>& ms) {
   return t.to_text();
 }
 
-std::string flat_csv(const nlohmann::json& rows) {
+std::string flat_csv(const nlohmann::ordered_json& rows) {
   // Union of flattened columns in first-seen order, one line per chip or system.
   std::vector<std::string> cols;
-  std::vector<nlohmann::json> flat;
+  std::vector<nlohmann::ordered_json> flat;
   for (const auto& r : rows) {
-    nlohmann::json f = r.flatten();
+    nlohmann::ordered_json f = r.flatten();
     for (auto it = f.begin(); it != f.end(); ++it) {
       std::string key = it.key().substr(1);
       for (auto& ch : key) ch = ch == '/' ? '.' : ch;
@@ -225,7 +225,7 @@ void run_specs(const SpecsOptions& opt, const CliContext& ctx) {
   std::vector<SystemMetrics> sm;
   for (const auto& s : systems) sm.push_back(specs::compute_metrics(s));
 
-  nlohmann::json rows = nlohmann::json::array();
+  nlohmann::ordered_json rows = nlohmann::ordered_json::array();
   for (std::size_t i = 0; i < cm.size(); ++i) rows.push_back(chip_json(cm[i], chips[i]));
   for (const auto& m : sm) rows.push_back(system_json(m));
   switch (opt.format) {
