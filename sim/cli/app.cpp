@@ -22,6 +22,14 @@ void add_format_option(CLI::App* cmd, OutputFormat& format) {
           CLI::ignore_case));
 }
 
+void add_set_option(CLI::App* cmd, std::vector<std::string>& sets) {
+  // One value per flag, so that positional arguments after it stay positional.
+  cmd->add_option("--set", sets,
+                  "override a chip parameter, e.g. --set compute.units=114 or "
+                  "--set memory.data_rate=6.4Gb/s (repeatable; see `xpusim describe`)")
+      ->allow_extra_args(false);
+}
+
 int run_app(int argc, char** argv) {
   // SystemC prints a banner on first use; our stdout carries JSON and CSV.
   setenv("SC_COPYRIGHT_MESSAGE", "DISABLE", 1);

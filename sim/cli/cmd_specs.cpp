@@ -253,8 +253,7 @@ void register_specs(CLI::App& app, CliContext& ctx) {
       "side. "
       "Values marked ? come from estimates.");
   cmd->add_option("names", opt->names, "chip or system config names or YAML paths (default: all)");
-  cmd->add_option("--set", opt->sets,
-                  "override a chip parameter, e.g. --set compute.units=114 (repeatable)");
+  add_set_option(cmd, opt->sets);
   add_format_option(cmd, opt->format);
   cmd->callback([opt, &ctx] { run_specs(*opt, ctx); });
 }

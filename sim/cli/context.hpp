@@ -18,6 +18,9 @@ enum class OutputFormat { kTable, kJson, kCsv };
 // Adds --format table|json|csv to a subcommand.
 void add_format_option(CLI::App* cmd, OutputFormat& format);
 
+// Adds the repeatable --set key=value chip override.
+void add_set_option(CLI::App* cmd, std::vector<std::string>& sets);
+
 // Each subcommand registers itself on the app; its callback runs the command.
 void register_specs(CLI::App& app, CliContext& ctx);
 void register_describe(CLI::App& app, CliContext& ctx);
