@@ -70,6 +70,12 @@ struct LoadContext {
   std::vector<fs::path> chain;
   std::vector<std::string> errors;
   std::map<std::string, ParamValue> values;
+  bool fatal = false;  // a file could not be read at all; later checks would only add noise
+
+  void fatal_error(const Origin& where, const std::string& path, const std::string& msg) {
+    fatal = true;
+    error(where, path, msg);
+  }
 
   void error(const Origin& where, const std::string& path, const std::string& msg) {
     if (errors.size() < kMaxErrors)
@@ -94,28 +100,28 @@ class LoaderImpl {
 
   void load_file(const fs::path& file, LoadContext& ctx, int depth) const {
     if (std::find(ctx.chain.begin(), ctx.chain.end(), file) != ctx.chain.end()) {
-      ctx.error(Origin{file.string()}, "base", "inheritance cycle through " + file.string());
+      ctx.fatal_error(Origin{file.string()}, "base", "inheritance cycle through " + file.string());
       return;
     }
     if (depth > kMaxBaseDepth) {
-      ctx.error(Origin{file.string()}, "base", "base chain deeper than 8 files");
+      ctx.fatal_error(Origin{file.string()}, "base", "base chain deeper than 8 files");
       return;
     }
     YAML::Node root;
     try {
       root = YAML::LoadFile(file.string());
     } catch (const YAML::BadFile&) {
-      ctx.error(Origin{file.string()}, "", fmt::format("cannot open {} config file", what_));
+      ctx.fatal_error(Origin{file.string()}, "", fmt::format("cannot open {} config file", what_));
       return;
     } catch (const YAML::ParserException& e) {
-      ctx.error(Origin{file.string(), e.mark.line + 1, e.mark.column + 1}, "",
-                "YAML syntax error: " + e.msg);
+      ctx.fatal_error(Origin{file.string(), e.mark.line + 1, e.mark.column + 1}, "",
+                      "YAML syntax error: " + e.msg);
       return;
     }
     ctx.chain.push_back(file);
     if (!root.IsMap()) {
-      ctx.error(Origin{file.string(), 1, 1}, "",
-                fmt::format("a {} config must be a YAML mapping of keys", what_));
+      ctx.fatal_error(Origin{file.string(), 1, 1}, "",
+                      fmt::format("a {} config must be a YAML mapping of keys", what_));
       return;
     }
     // Parents first, so that this file's keys override theirs.
@@ -125,9 +131,9 @@ class LoaderImpl {
       } else {
         fs::path base_file = file.parent_path() / (base.Scalar() + ".yaml");
         if (!fs::exists(base_file))
-          ctx.error(origin_of(base, file), "base",
-                    fmt::format("no config named '{}' (looked for {})", base.Scalar(),
-                                base_file.string()));
+          ctx.fatal_error(origin_of(base, file), "base",
+                          fmt::format("no config named '{}' (looked for {})", base.Scalar(),
+                                      base_file.string()));
         else
           load_file(base_file, ctx, depth + 1);
       }
@@ -373,7 +379,7 @@ LoadedParams ConfigLoader::load(const fs::path& file, const std::vector<std::str
   LoaderImpl impl(specs_, what_);
   LoadContext ctx;
   impl.load_file(file, ctx, 0);
-  if (ctx.errors.empty()) {
+  if (!ctx.fatal) {
     for (const std::string& s : sets) impl.apply_set(s, ctx);
     impl.finish(file, ctx);
   }
