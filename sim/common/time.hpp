@@ -14,6 +14,8 @@ constexpr Picos kPicosPerUs = 1000 * kPicosPerNs;
 constexpr Picos seconds_to_picos(double seconds) {
   return seconds <= 0 ? 0 : static_cast<Picos>(seconds * 1e12 + 0.5);
 }
-constexpr double picos_to_seconds(Picos p) { return static_cast<double>(p) * 1e-12; }
+constexpr double picos_to_seconds(Picos p) {
+  return static_cast<double>(p) * 1e-12;
+}
 
 }  // namespace xpusim

@@ -1,0 +1,28 @@
+#pragma once
+// What every subcommand shares: global options and where the configs are.
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace xpusim::cli {
+
+struct CliContext {
+  std::string config_dir_option;  // --config-dir
+  const char* argv0 = nullptr;
+  std::filesystem::path config_dir() const;
+};
+
+enum class OutputFormat { kTable, kJson, kCsv };
+
+// Adds --format table|json|csv to a subcommand.
+void add_format_option(CLI::App* cmd, OutputFormat& format);
+
+// Adds the repeatable --set key=value chip override.
+void add_set_option(CLI::App* cmd, std::vector<std::string>& sets);
+
+// Each subcommand registers itself on the app; its callback runs the command.
+void register_specs(CLI::App& app, CliContext& ctx);
+void register_describe(CLI::App& app, CliContext& ctx);
+
+}  // namespace xpusim::cli
