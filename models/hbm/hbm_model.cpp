@@ -1,0 +1,412 @@
+#include "models/hbm/hbm_model.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "sim/common/error.hpp"
+
+// Address mapping (physical address -> pseudo-channel, bank group, bank, row, column).
+//
+// With I = interleave_bytes, P = pseudo-channels in all stacks, G = bank groups, B = banks per
+// group and R = row_bytes / I (interleave chunks per row of one bank):
+//
+//   chunk = addr / I              offset = addr % I (the bursts of one run)
+//   slot  = chunk % P             local  = chunk / P   (chunk index inside one pseudo-channel)
+//   g0    = local % G             consecutive chunks of a pseudo-channel go to different bank
+//                                 groups, so a stream alternates groups and pays tCCD_S, not tCCD_L
+//   col   = (local / G) % R       then the columns of one row
+//   b0    = (local / G / R) % B   then the next bank of each group (consecutive rows -> banks)
+//   row   = local / G / R / B
+//   pc         = (slot + fold(local)) % P
+//   bank_group = (g0 + fold(row)) % G
+//   bank       = (b0 + fold(row) / G) % B
+//
+// fold() XORs shifted copies of the upper bits together. Adding it modulo the count keeps the
+// mapping a bijection for any count (P is 160 on a 5-stack part, not a power of two) while a
+// stride that is a multiple of P * I (the rows of a matrix tile) still walks over pseudo-channels,
+// and arrays whose bases differ by a power of two land on different banks. Pseudo-channels are
+// numbered stack-major: pc = (stack * channels + channel) * pseudo_channels + pseudo_channel.
+//
+// Scheduling (see docs/hbm-model.md): each pseudo-channel's data bus is a packed busy-until
+// cursor; the bank side (ACT/PRE/tRRD/tFAW/tCCD_L, per-bank refresh) is timed on its own, and a
+// run's data ends at the later of the two. The bus is never held for a bank that is not ready: the
+// controller is assumed to have other queued work for other banks, as an FR-FCFS controller with a
+// deep queue does. Bus time the bank side really costs shows up when the actual data frontier runs
+// ahead of the packed bus cursor.
+
+namespace xpusim::hbm {
+namespace {
+
+std::uint64_t fold(std::uint64_t x) {
+  x ^= x >> 17;
+  x ^= x >> 9;
+  x ^= x >> 4;
+  return x;
+}
+
+}  // namespace
+
+HbmModel::HbmModel(const HbmConfig& config) : config_(config) {
+  config_.validate();
+  const HbmTiming& t = config_.timing;
+  num_pcs_ = config_.pseudo_channel_count();
+  banks_per_pc_ = static_cast<std::uint32_t>(config_.banks_per_pseudo_channel());
+  burst_bytes_ = config_.burst_bytes();
+  chunks_per_row_ = config_.row_bytes / config_.interleave_bytes;
+  burst_time_ = config_.burst_time();
+  slot_time_ = std::max(burst_time_, t.tCCD_S);
+  ccd_l_ = std::max(slot_time_, t.tCCD_L);
+
+  const auto pcs = static_cast<std::uint64_t>(num_pcs_);
+  pcs_.resize(pcs);
+  banks_.resize(pcs * banks_per_pc_);
+  bank_groups_.resize(pcs * static_cast<std::uint64_t>(config_.bank_groups));
+  for (std::uint64_t p = 0; p < pcs; ++p) {
+    pcs_[p].refresh_due = t.tREFI + t.tREFI / pcs * p;   // staggered over pseudo-channels
+    for (std::uint64_t b = 0; b < banks_per_pc_; ++b) {  // and over the banks of one
+      banks_[p * banks_per_pc_ + b].refresh_due =
+          t.tREFI + t.tREFI / banks_per_pc_ * b + t.tREFI / (banks_per_pc_ * pcs) * p;
+    }
+  }
+}
+
+void HbmModel::check_range(std::uint64_t addr, std::uint64_t bytes) const {
+  if (addr >= config_.capacity_bytes || bytes > config_.capacity_bytes - addr) {
+    throw UserError(fmt::format("hbm: access [{:#x}, +{}) is outside the {} B memory", addr, bytes,
+                                config_.capacity_bytes));
+  }
+}
+
+HbmModel::Run HbmModel::decode(std::uint64_t addr, std::uint64_t bytes) const {
+  const std::uint64_t groups = static_cast<std::uint64_t>(config_.bank_groups);
+  const std::uint64_t per_group = static_cast<std::uint64_t>(config_.banks_per_group);
+  const std::uint64_t chunk = addr / config_.interleave_bytes;
+  const std::uint64_t offset = addr % config_.interleave_bytes;
+  const std::uint64_t pcs = static_cast<std::uint64_t>(num_pcs_);
+  const std::uint64_t local = chunk / pcs;
+  const std::uint64_t above_columns = local / groups / chunks_per_row_;
+  const std::uint64_t row = above_columns / per_group;
+  const std::uint64_t hash = fold(row);
+  Run run;
+  run.pc = static_cast<std::uint32_t>((chunk % pcs + fold(local)) % pcs);
+  run.bank_group = static_cast<std::uint32_t>((local % groups + hash) % groups);
+  run.bank = run.bank_group * static_cast<std::uint32_t>(per_group) +
+             static_cast<std::uint32_t>((above_columns % per_group + hash / groups) % per_group);
+  run.row = row;
+  run.bursts =
+      static_cast<std::uint32_t>((offset + bytes - 1) / burst_bytes_ - offset / burst_bytes_ + 1);
+  return run;
+}
+
+HbmLocation HbmModel::locate(std::uint64_t addr) const {
+  check_range(addr, 1);
+  const Run run = decode(addr, 1);
+  const std::uint64_t local =
+      addr / config_.interleave_bytes / static_cast<std::uint64_t>(num_pcs_);
+  const std::uint64_t col_chunk =
+      local / static_cast<std::uint64_t>(config_.bank_groups) % chunks_per_row_;
+  HbmLocation loc;
+  loc.pseudo_channel = static_cast<int>(run.pc);
+  loc.stack =
+      loc.pseudo_channel / (config_.channels_per_stack * config_.pseudo_channels_per_channel);
+  loc.bank_group = static_cast<int>(run.bank_group);
+  loc.bank = static_cast<int>(run.bank) % config_.banks_per_group;
+  loc.row = run.row;
+  loc.column =
+      (col_chunk * config_.interleave_bytes + addr % config_.interleave_bytes) / burst_bytes_;
+  return loc;
+}
+
+template <typename F>
+void HbmModel::for_each_run(std::uint64_t addr, std::uint64_t bytes, F&& f) const {
+  const std::uint64_t interleave = config_.interleave_bytes;
+  const std::uint64_t end = addr + bytes;
+  while (addr < end) {
+    const std::uint64_t piece = std::min(end, (addr / interleave + 1) * interleave) - addr;
+    f(decode(addr, piece));
+    addr += piece;
+  }
+}
+
+void HbmModel::charge(Cause cause, Picos amount) {
+  switch (cause) {
+    case Cause::kIdle:
+      stats_.idle += amount;
+      break;
+    case Cause::kRefresh:
+      stats_.refresh_blocked += amount;
+      break;
+    case Cause::kTurnaround:
+      stats_.turnaround += amount;
+      break;
+    case Cause::kBank:
+      stats_.bank_stall += amount;
+      break;
+  }
+}
+
+// Splits the bus gap [bus_free, start): first what a refresh or a direction change holds it for,
+// then what is left because the request was not there yet. Of that, the stretch in which earlier
+// data was still arriving late from the banks (frontier ahead of the packed cursor) is charged to
+// the banks (or per-bank refresh): requests were not coming because they were stuck there.
+void HbmModel::charge_gap(Pc& pc, Picos start, Picos refresh_bound, Picos turn_bound) {
+  Picos cur = pc.bus_free;
+  if (start <= cur) return;
+  std::array<std::pair<Picos, Cause>, 2> bounds{
+      {{refresh_bound, Cause::kRefresh}, {turn_bound, Cause::kTurnaround}}};
+  if (bounds[1].first < bounds[0].first) std::swap(bounds[0], bounds[1]);
+  for (const auto& [bound, cause] : bounds) {
+    const Picos upto = std::min(bound, start);
+    if (upto > cur) {
+      charge(cause, upto - cur);
+      cur = upto;
+    }
+  }
+  if (pc.frontier > cur && start > cur) {
+    const Picos upto = std::min(pc.frontier, start);
+    charge(pc.frontier_cause, upto - cur);
+    cur = upto;
+  }
+  if (start > cur) charge(Cause::kIdle, start - cur);
+}
+
+// All-bank refresh due before `until` (the end of the run about to be scheduled). The
+// pseudo-channel precharges its open rows (tRP) at the bus position and stops for tRFC. A bank
+// whose queued work runs past that point (it lags the bus) keeps its order: its work and its
+// refresh come tRFC later. Returns when the bus may carry data again.
+Picos HbmModel::refresh_pseudo_channel(Pc& pc, std::uint32_t index, Picos until) {
+  const HbmTiming& t = config_.timing;
+  if (pc.refresh_due >= until) return 0;
+  Bank* banks = &banks_[static_cast<std::uint64_t>(index) * banks_per_pc_];
+  const Picos skip = (until - 1 - pc.refresh_due) / t.tREFI;  // all but the last one due
+  if (skip > 0 && pc.bus_free <= pc.refresh_due) {            // fell in an idle stretch
+    stats_.refreshes += skip;
+    pc.refresh_due += skip * t.tREFI;
+  }
+  Picos end = 0;
+  while (pc.refresh_due < until) {
+    bool any_open = false;
+    for (std::uint32_t b = 0; b < banks_per_pc_; ++b) any_open |= banks[b].open_row != kClosed;
+    const Picos refresh = std::max({pc.refresh_due, pc.bus_free, end}) + (any_open ? t.tRP : 0);
+    end = refresh + t.tRFC;
+    for (std::uint32_t b = 0; b < banks_per_pc_; ++b) {
+      Bank& bank = banks[b];
+      const Picos free = bank.open_row == kClosed ? bank.ready : bank.pre_ok + t.tRP;
+      bank.ready = free > refresh ? free + t.tRFC : end;
+      bank.open_row = kClosed;
+    }
+    pc.refresh_due += t.tREFI;
+    ++stats_.refreshes;
+  }
+  return end;
+}
+
+// Per-bank refresh due by `until` (when this bank's next column command would go): the bank
+// closes its row and stops for tRFCpb once it is free. Returns whether one happened.
+bool HbmModel::refresh_bank(Bank& bank, Picos until) {
+  const HbmTiming& t = config_.timing;
+  if (bank.refresh_due > until) return false;
+  Picos busy = bank.open_row == kClosed ? bank.ready : bank.pre_ok + t.tRP;
+  const Picos skip = (until - bank.refresh_due) / t.tREFI;  // all but the last one due
+  if (skip > 0 && busy <= bank.refresh_due) {               // fell in an idle stretch
+    stats_.refreshes += skip;
+    bank.refresh_due += skip * t.tREFI;
+    busy = bank.refresh_due - t.tREFI + t.tRFCpb;
+  }
+  while (bank.refresh_due <= until) {
+    busy = std::max(bank.refresh_due, busy) + t.tRFCpb;
+    bank.refresh_due += t.tREFI;
+    ++stats_.refreshes;
+  }
+  bank.open_row = kClosed;
+  bank.ready = std::max(bank.ready, busy);
+  return true;
+}
+
+HbmModel::Slot HbmModel::schedule(const Run& run, bool is_write, Picos earliest) {
+  const HbmTiming& t = config_.timing;
+  Pc& pc = pcs_[run.pc];
+  Bank& bank = banks_[static_cast<std::uint64_t>(run.pc) * banks_per_pc_ + run.bank];
+  BankGroup& group =
+      bank_groups_[static_cast<std::uint64_t>(run.pc) * config_.bank_groups + run.bank_group];
+  const Picos lat = is_write ? t.CWL : t.CL;
+  const Picos len = run.bursts * slot_time_;
+
+  // Data bus: after the data already given to it, after the request is there, after the other
+  // direction's last command (tRTW after reads, tWTR after writes), and not across a REFab.
+  const Dir dir = is_write ? Dir::kWrite : Dir::kRead;
+  if (pc.dir != dir) {
+    if (pc.dir != Dir::kNone) ++stats_.read_write_turnarounds;
+    pc.dir = dir;
+  }
+  Picos turn_col = 0;
+  if (is_write && pc.any_read) {
+    turn_col = pc.last_read_col + t.tRTW;
+  } else if (!is_write && pc.any_write) {
+    turn_col =
+        pc.last_write_end + (run.bank_group == pc.last_write_bank_group ? t.tWTR_L : t.tWTR_S);
+  }
+  const Picos idle_bound = earliest + lat;
+  const Picos turn_bound = turn_col == 0 ? 0 : turn_col + lat;
+  Picos start = std::max({pc.bus_free, idle_bound, turn_bound});
+  Picos refresh_bound = 0;
+  if (config_.refresh_mode == RefreshMode::kAllBank) {
+    refresh_bound = refresh_pseudo_channel(pc, run.pc, start + len);
+    start = std::max(start, refresh_bound);
+  }
+  charge_gap(pc, start, refresh_bound, turn_bound);
+  pc.bus_free = start + len;
+  stats_.bursts += run.bursts;
+  stats_.data_transfer += run.bursts * burst_time_;
+  stats_.bank_stall += run.bursts * (slot_time_ - burst_time_);  // tCCD_S longer than a burst
+  const Picos bus_last_col = start + len - slot_time_ - lat;
+  if (is_write) {
+    pc.any_write = true;
+    pc.last_write_end = bus_last_col + lat + burst_time_;
+    pc.last_write_bank_group = run.bank_group;
+  } else {
+    pc.any_read = true;
+    pc.last_read_col = bus_last_col;
+  }
+
+  // Bank side. A run's bursts go tCCD_L apart; when the bus is the limit they interleave with
+  // another group's, so the first may go `spread` before the run's packed bus slot.
+  const Picos spread = (run.bursts - 1) * (ccd_l_ - slot_time_);
+  const Picos want = start - lat;
+  const Picos bus_col = want > spread ? want - spread : 0;
+  const bool refreshed = config_.refresh_mode == RefreshMode::kPerBank && refresh_bank(bank, want);
+  const Picos tRCD = is_write ? t.tRCD_wr : t.tRCD_rd;
+  Picos col_ready;
+  if (bank.open_row == run.row) {
+    ++stats_.row_hits;
+    col_ready = bank.act + tRCD;
+  } else {
+    Picos act_ready;
+    if (bank.open_row != kClosed) {
+      ++stats_.row_conflicts;
+      act_ready = std::max(earliest, bank.pre_ok) + t.tRP;
+    } else {
+      ++stats_.row_misses;
+      act_ready = std::max(earliest, bank.ready);
+    }
+    // The pseudo-channel's ACT slots (tRRD_S, tRRD_L, four per tFAW) are handed out in request
+    // order; a bank that is not ready yet activates later and its slot goes to another bank's
+    // ACT, as with the data bus.
+    const Picos act_slot =
+        std::max({earliest, pc.next_act, group.next_act, pc.faw_free[pc.faw_pos]});
+    pc.faw_free[pc.faw_pos] = act_slot + t.tFAW;
+    pc.faw_pos = (pc.faw_pos + 1) % static_cast<std::uint32_t>(pc.faw_free.size());
+    pc.next_act = act_slot + t.tRRD_S;
+    group.next_act = act_slot + t.tRRD_L;
+    const Picos act = std::max({act_slot, act_ready, bank.next_act});
+    ++stats_.activates;
+    bank.act = act;
+    bank.next_act = act + t.tRC;
+    bank.open_row = run.row;
+    col_ready = act + tRCD;
+  }
+  // The bank group's column slots (tCCD_L) are handed out like the ACT slots: a late bank does
+  // not hold up the other banks of its group. Within one bank, column commands stay in order.
+  const Picos group_slot = std::max(group.next_col, bus_col);
+  group.next_col = group_slot + run.bursts * ccd_l_;
+  const Picos c0 = std::max({col_ready, earliest, group_slot, bank.next_col, turn_col});
+  const Picos c_last = c0 + (run.bursts - 1) * ccd_l_;
+  bank.next_col = c_last + ccd_l_;
+  bank.pre_ok = std::max({bank.pre_ok, bank.act + t.tRAS,
+                          is_write ? c_last + t.CWL + burst_time_ + t.tWR : c_last + t.tRTP});
+  const Picos end = c_last + lat + burst_time_;
+  if (end > pc.frontier) {
+    pc.frontier = end;
+    pc.frontier_cause = refreshed && c0 > bus_col ? Cause::kRefresh : Cause::kBank;
+  }
+  return {start, end};
+}
+
+Picos HbmModel::enqueue_write(const Run& run, Picos arrival) {
+  Pc& pc = pcs_[run.pc];
+  // The entries of the last drain occupy the queue until it starts.
+  const Picos accepted = std::max(arrival, pc.drain_start);
+  pc.write_queue.push_back({run, accepted});
+  pc.queued_bursts += run.bursts;
+  if (pc.queued_bursts >= static_cast<std::uint64_t>(config_.write_queue_depth)) {
+    drain_pseudo_channel(run.pc, accepted);
+  }
+  return accepted;
+}
+
+void HbmModel::drain_pseudo_channel(std::uint32_t index, Picos now) {
+  Pc& pc = pcs_[index];
+  bool first = true;
+  for (const WriteRun& w : pc.write_queue) {
+    const Slot slot = schedule(w.run, true, std::max(now, w.arrival));
+    if (first) pc.drain_start = slot.start;
+    first = false;
+    pc.write_done = std::max(pc.write_done, slot.end);
+  }
+  pc.write_queue.clear();
+  pc.queued_bursts = 0;
+}
+
+Picos HbmModel::access(std::uint64_t addr, std::uint64_t bytes, bool is_write, Picos arrival) {
+  if (bytes == 0) return arrival;
+  check_range(addr, bytes);
+  Picos done = arrival;
+  if (is_write) {
+    stats_.bytes_written += bytes;
+    for_each_run(addr, bytes,
+                 [&](const Run& run) { done = std::max(done, enqueue_write(run, arrival)); });
+  } else {
+    stats_.bytes_read += bytes;
+    for_each_run(addr, bytes, [&](const Run& run) {
+      done = std::max(done, schedule(run, false, arrival).end + config_.access_latency);
+    });
+  }
+  return done;
+}
+
+Picos HbmModel::access_2d(std::uint64_t base, std::uint32_t rows, std::uint32_t row_bytes,
+                          std::uint64_t stride, bool is_write, Picos arrival) {
+  Picos done = arrival;
+  for (std::uint32_t i = 0; i < rows; ++i) {
+    done = std::max(done, access(base + i * stride, row_bytes, is_write, arrival));
+  }
+  return done;
+}
+
+Picos HbmModel::drain(Picos now) {
+  Picos done = now;
+  for (std::uint32_t i = 0; i < pcs_.size(); ++i) {
+    drain_pseudo_channel(i, now);
+    done = std::max(done, pcs_[i].write_done);
+  }
+  return done;
+}
+
+std::string HbmModel::where_peak_went(Picos window) const {
+  if (window == 0) return "HBM: empty window";
+  // Data still arriving after the packed bus cursor is bank-side time not yet charged.
+  Picos late_bank = 0, late_refresh = 0;
+  for (const Pc& pc : pcs_) {
+    if (pc.frontier <= pc.bus_free) continue;
+    (pc.frontier_cause == Cause::kRefresh ? late_refresh : late_bank) += pc.frontier - pc.bus_free;
+  }
+  const double total = static_cast<double>(window) * num_pcs_;
+  const double data = static_cast<double>(stats_.data_transfer);
+  const double refresh = static_cast<double>(stats_.refresh_blocked + late_refresh);
+  const double turn = static_cast<double>(stats_.turnaround);
+  const double bank = static_cast<double>(stats_.bank_stall + late_bank);
+  const double idle = std::max(0.0, total - data - refresh - turn - bank);
+  const double moved = static_cast<double>(stats_.bytes_read + stats_.bytes_written);
+  const double achieved = moved / picos_to_seconds(window);
+  const double peak = config_.peak_bandwidth();
+  const auto pct = [&](double x) { return 100.0 * x / total; };
+  return fmt::format(
+      "HBM {:.1f}% of peak ({:.3f} of {:.3f} TB/s over {:.1f} us); bus time: data {:.1f}%, "
+      "refresh {:.1f}%, turnaround {:.1f}%, bank stall {:.1f}%, idle {:.1f}%",
+      100.0 * achieved / peak, achieved / 1e12, peak / 1e12, picos_to_seconds(window) * 1e6,
+      pct(data), pct(refresh), pct(turn), pct(bank), pct(idle));
+}
+
+}  // namespace xpusim::hbm
