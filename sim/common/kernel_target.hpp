@@ -27,6 +27,7 @@ struct KernelTarget {
   // Dense tensor-core FLOP per clock per unit, indexed by DType; 0 where unsupported.
   std::array<double, kAllDTypes.size()> tensor_flops_per_clock{};
   std::uint64_t l2_bytes = 0;
+  double l2_bandwidth = 0;      // bytes/s the L2 delivers to all units together; 0 if unknown
   double memory_bandwidth = 0;  // bytes/s
 
   double tensor_rate(DType d) const { return tensor_flops_per_clock[static_cast<int>(d)]; }
