@@ -108,3 +108,14 @@ TEST(GemmFunctional, LargeProblemsSkipValues) {
   GemmProblem wide = parse_gemm_problem("65536x65536x1", DType::kBf16);
   EXPECT_FALSE(check_gemm(wide, plan_gemm(wide, test::h100_sxm())).computed);
 }
+
+TEST(GemmFunctional, ATilingMistakeIsCaught) {
+  GemmProblem problem = parse_gemm_problem("300x200x1000", DType::kBf16);
+  GemmPlan plan = plan_gemm(problem, test::h100_sxm());
+  ASSERT_TRUE(check_gemm(problem, plan).within_bound);
+  GemmPlan dropped = plan;  // the splits now cover only half of K
+  dropped.k_steps_per_split = (plan.k_steps + 1) / 2;
+  dropped.split_k = 1;
+  GemmCheck check = check_gemm(problem, dropped);
+  EXPECT_FALSE(check.within_bound) << check.to_string();
+}

@@ -227,6 +227,10 @@ TEST(GemmTrace, SameInputsGiveIdenticalBinaryTraces) {
     EXPECT_EQ(a, b);
     trace::Trace back = trace::read_trace(a, "gemm.xtr");
     EXPECT_EQ(trace::write_trace_binary(back), a);
+    if (a.size() < (1u << 20)) {
+      std::string json = trace::write_trace_json(back);
+      EXPECT_EQ(trace::read_trace(json, "gemm.json"), back);
+    }
   }
 }
 
