@@ -1,5 +1,7 @@
 #include "models/hbm/hbm_model.hpp"
 
+#include <bit>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -55,6 +57,11 @@ HbmModel::HbmModel(const HbmConfig& config) : config_(config) {
   banks_per_pc_ = static_cast<std::uint32_t>(config_.banks_per_pseudo_channel());
   burst_bytes_ = config_.burst_bytes();
   chunks_per_row_ = config_.row_bytes / config_.interleave_bytes;
+  interleave_div_ = Divisor(config_.interleave_bytes);
+  groups_div_ = Divisor(static_cast<std::uint64_t>(config_.bank_groups));
+  per_group_div_ = Divisor(static_cast<std::uint64_t>(config_.banks_per_group));
+  chunks_per_row_div_ = Divisor(chunks_per_row_);
+  burst_div_ = Divisor(burst_bytes_);
   burst_time_ = config_.burst_time();
   slot_time_ = std::max(burst_time_, t.tCCD_S);
   ccd_l_ = std::max(slot_time_, t.tCCD_L);
@@ -79,24 +86,28 @@ void HbmModel::check_range(std::uint64_t addr, std::uint64_t bytes) const {
   }
 }
 
+HbmModel::Divisor::Divisor(std::uint64_t v) : value(v) {
+  if (v != 0 && (v & (v - 1)) == 0) shift = std::countr_zero(v);
+}
+
 HbmModel::Run HbmModel::decode(std::uint64_t addr, std::uint64_t bytes) const {
-  const std::uint64_t groups = static_cast<std::uint64_t>(config_.bank_groups);
-  const std::uint64_t per_group = static_cast<std::uint64_t>(config_.banks_per_group);
-  const std::uint64_t chunk = addr / config_.interleave_bytes;
-  const std::uint64_t offset = addr % config_.interleave_bytes;
+  const std::uint64_t chunk = interleave_div_.div(addr);
+  const std::uint64_t offset = interleave_div_.mod(addr);
   const std::uint64_t pcs = static_cast<std::uint64_t>(num_pcs_);
   const std::uint64_t local = chunk / pcs;
-  const std::uint64_t above_columns = local / groups / chunks_per_row_;
-  const std::uint64_t row = above_columns / per_group;
+  const std::uint64_t slot = chunk - local * pcs;
+  const std::uint64_t above_columns = chunks_per_row_div_.div(groups_div_.div(local));
+  const std::uint64_t row = per_group_div_.div(above_columns);
   const std::uint64_t hash = fold(row);
   Run run;
-  run.pc = static_cast<std::uint32_t>((chunk % pcs + fold(local)) % pcs);
-  run.bank_group = static_cast<std::uint32_t>((local % groups + hash) % groups);
-  run.bank = run.bank_group * static_cast<std::uint32_t>(per_group) +
-             static_cast<std::uint32_t>((above_columns % per_group + hash / groups) % per_group);
+  run.pc = static_cast<std::uint32_t>((slot + fold(local)) % pcs);
+  run.bank_group = static_cast<std::uint32_t>(groups_div_.mod(groups_div_.mod(local) + hash));
+  run.bank = run.bank_group * static_cast<std::uint32_t>(per_group_div_.value) +
+             static_cast<std::uint32_t>(
+                 per_group_div_.mod(per_group_div_.mod(above_columns) + groups_div_.div(hash)));
   run.row = row;
   run.bursts =
-      static_cast<std::uint32_t>((offset + bytes - 1) / burst_bytes_ - offset / burst_bytes_ + 1);
+      static_cast<std::uint32_t>(burst_div_.div(offset + bytes - 1) - burst_div_.div(offset) + 1);
   return run;
 }
 

@@ -127,6 +127,15 @@ class HbmModel {
   int num_pcs_ = 0;
   std::uint32_t banks_per_pc_ = 0;
   std::uint64_t burst_bytes_ = 0, chunks_per_row_ = 0;
+  // Address decoding divides by these on every run; powers of two (the usual case) shift instead.
+  struct Divisor {
+    std::uint64_t value = 1;
+    int shift = -1;  // log2(value) when a power of two
+    explicit Divisor(std::uint64_t v = 1);
+    std::uint64_t div(std::uint64_t x) const { return shift >= 0 ? x >> shift : x / value; }
+    std::uint64_t mod(std::uint64_t x) const { return shift >= 0 ? x & (value - 1) : x % value; }
+  };
+  Divisor interleave_div_, groups_div_, per_group_div_, chunks_per_row_div_, burst_div_;
   Picos burst_time_ = 0, slot_time_ = 0, ccd_l_ = 0;  // per-burst bus slot, same-group spacing
   std::vector<Pc> pcs_;
   std::vector<Bank> banks_;             // pc * banks_per_pc_ + bank_group * banks_per_group + bank

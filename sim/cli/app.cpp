@@ -45,6 +45,9 @@ int run_app(int argc, char** argv) {
       "folder holding chips/ and systems/ (default: $XPUSIM_CONFIG_DIR or the built-in configs)");
   register_specs(app, ctx);
   register_describe(app, ctx);
+  register_run(app, ctx);
+  register_trace(app, ctx);
+  register_validate(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -5,6 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "models/platform/platform.hpp"
+#include "sim/run/workload.hpp"
+
 namespace xpusim::cli {
 
 struct CliContext {
@@ -24,5 +27,14 @@ void add_set_option(CLI::App* cmd, std::vector<std::string>& sets);
 // Each subcommand registers itself on the app; its callback runs the command.
 void register_specs(CLI::App& app, CliContext& ctx);
 void register_describe(CLI::App& app, CliContext& ctx);
+void register_run(CLI::App& app, CliContext& ctx);
+void register_trace(CLI::App& app, CliContext& ctx);
+void register_validate(CLI::App& app, CliContext& ctx);
+
+// The workload named by --gemm / --stream and --dtype, shared by run and trace record.
+run::WorkloadSpec workload_from_options(const std::string& gemm, const std::string& stream_op,
+                                        const std::string& dtype, std::uint64_t elements);
+// Platform options from --quantum (ns), checked.
+platform::PlatformOptions platform_options(double quantum_ns);
 
 }  // namespace xpusim::cli

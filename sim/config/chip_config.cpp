@@ -110,6 +110,8 @@ ChipConfig load_chip(const std::string& name_or_path, const fs::path& config_dir
   apply_bindings(chip_bindings(), params, chip);
   if (chip.compute.sustained_clock <= 0) chip.compute.sustained_clock = chip.compute.clock;
   if (chip.compute.boost_clock <= 0) chip.compute.boost_clock = chip.compute.clock;
+  if (chip.compute.inflight_bytes_per_unit == 0)
+    chip.compute.inflight_bytes_per_unit = chip.compute.smem_per_unit;
   for (const auto& [path, v] : params.values)
     if (v.estimate) chip.estimates[path] = *v.estimate;
   check_consistency(chip, params);

@@ -101,6 +101,19 @@ struct DatasheetConfig {
   double scale_up_bandwidth = 0;  // bidirectional
 };
 
+// Power under load: the clock falls until power fits the TDP (dynamic power ~ f^3, as voltage
+// follows frequency). Energies are at compute.sustained_clock's voltage; 0 turns the limit off.
+struct PowerConfig {
+  double idle_w = 0;                // clocks up, nothing running
+  DTypeTable tensor_pj_per_flop{};  // energy per dense tensor FLOP, by dtype
+  double dram_pj_per_byte = 0;      // DRAM access and I/O energy per byte moved
+  bool enabled() const {
+    for (double e : tensor_pj_per_flop)
+      if (e > 0) return true;
+    return false;
+  }
+};
+
 struct ChipConfig {
   std::string name, display_name, vendor, family, process;
   std::filesystem::path file;
@@ -116,6 +129,7 @@ struct ChipConfig {
   DieToDieConfig die_to_die;
   PcieConfig pcie;
   DatasheetConfig datasheet;
+  PowerConfig power;
   // Key path -> note, for every value marked {value:, estimate:} in the file chain.
   std::map<std::string, std::string> estimates;
 

@@ -159,9 +159,10 @@ void compute(std::vector<Binding<ChipConfig>>& r) {
       .store(field([](ChipConfig & c) -> auto& { return c.compute.async_copy; }));
   P(r, "compute.inflight_bytes_per_unit", T::kQuantity)
       .unit(U::kSize)
-      .dflt("64 KiB")
-      .positive()
-      .desc("outstanding global-memory bytes one unit sustains")
+      .dflt("0 B")
+      .min(0)
+      .desc(
+          "outstanding load bytes one unit sustains; 0 = its shared memory, where stage loads land")
       .store(field([](ChipConfig & c) -> auto& { return c.compute.inflight_bytes_per_unit; }));
   P(r, "compute.cta_launch_latency", T::kQuantity)
       .unit(U::kTime)
@@ -420,6 +421,34 @@ void datasheet(std::vector<Binding<ChipConfig>>& r) {
       .store(field([](ChipConfig & c) -> auto& { return c.datasheet.scale_up_bandwidth; }));
 }
 
+void power(std::vector<Binding<ChipConfig>>& r) {
+  P(r, "power.idle", T::kQuantity)
+      .unit(U::kPower)
+      .dflt("0 W")
+      .min(0)
+      .max(5000)
+      .desc("power with clocks up and nothing running")
+      .store(field([](ChipConfig & c) -> auto& { return c.power.idle_w; }));
+  for (DType d : kAllDTypes) {
+    const int i = static_cast<int>(d);
+    P(r, fmt::format("power.tensor_pj_per_flop.{}", dtype_name(d)), T::kNumber)
+        .dflt("0")
+        .min(0)
+        .max(1000)
+        .desc(fmt::format("energy per dense {} tensor FLOP in pJ at the sustained clock (0: no "
+                          "power limit from it)",
+                          dtype_name(d)))
+        .store(
+            [i](ChipConfig& c, const ParamValue& v) { c.power.tensor_pj_per_flop[i] = v.number; });
+  }
+  P(r, "power.dram_pj_per_byte", T::kNumber)
+      .dflt("0")
+      .min(0)
+      .max(10000)
+      .desc("DRAM energy per byte moved, in pJ")
+      .store(field([](ChipConfig & c) -> auto& { return c.power.dram_pj_per_byte; }));
+}
+
 std::vector<Binding<ChipConfig>> make_bindings() {
   std::vector<Binding<ChipConfig>> r;
   identity(r);
@@ -428,6 +457,7 @@ std::vector<Binding<ChipConfig>> make_bindings() {
   memory(r);
   links(r);
   datasheet(r);
+  power(r);
   return r;
 }
 

@@ -1,0 +1,77 @@
+#include "models/l2/l2_cache.hpp"
+
+#include <algorithm>
+
+#include "models/hbm/hbm_model.hpp"
+
+namespace xpusim::l2 {
+
+namespace {
+constexpr Picos kLedgerBucket = 20 * kPicosPerNs;
+}
+
+std::size_t L2Cache::KeyHash::operator()(const Key& k) const {
+  std::uint64_t h = k.addr * 0x9E3779B97F4A7C15ull;
+  h ^= (k.row_stride + 0x632BE59BD9B4E019ull + (h << 6) + (h >> 2));
+  h ^= (std::uint64_t{k.rows} << 32 | k.row_bytes) * 0xC2B2AE3D27D4EB4Full;
+  return static_cast<std::size_t>(h ^ (h >> 29));
+}
+
+L2Cache::L2Cache(const L2Params& params, hbm::HbmModel& memory)
+    : params_(params), memory_(memory), ledger_(params.bandwidth, kLedgerBucket) {}
+
+void L2Cache::insert(const Key& key, std::uint64_t bytes, Picos ready) {
+  if (bytes > params_.capacity) return;  // larger than the cache: streams through
+  while (resident_bytes_ + bytes > params_.capacity && !lru_.empty()) {
+    const Key victim = lru_.back();
+    lru_.pop_back();
+    auto it = entries_.find(victim);
+    resident_bytes_ -= it->second.bytes;
+    entries_.erase(it);
+    ++stats_.evictions;
+  }
+  lru_.push_front(key);
+  entries_.emplace(key, Entry{ready, bytes, lru_.begin()});
+  resident_bytes_ += bytes;
+}
+
+Picos L2Cache::read(const BoxAccess& box, Picos at, std::uint32_t share) {
+  const Key key{box.addr, box.row_stride, box.rows, box.row_bytes};
+  const std::uint64_t bytes = box.bytes();
+  const Picos moved = ledger_.transfer(at, bytes / std::max<std::uint32_t>(share, 1));
+  if (auto it = entries_.find(key); it != entries_.end()) {
+    Entry& e = it->second;
+    lru_.splice(lru_.begin(), lru_, e.lru);
+    if (e.ready > at) {
+      ++stats_.inflight_merges;
+    } else {
+      ++stats_.read_hits;
+      stats_.hit_bytes += bytes;
+    }
+    return std::max(moved, e.ready) + params_.hit_latency;
+  }
+  ++stats_.read_misses;
+  stats_.miss_bytes += bytes;
+  const Picos fetched =
+      memory_.access_2d(box.addr, box.rows, box.row_bytes, box.row_stride, false, at);
+  insert(key, bytes, fetched);
+  return std::max(moved + params_.hit_latency, fetched);
+}
+
+Picos L2Cache::write(const BoxAccess& box, Picos at) {
+  const Key key{box.addr, box.row_stride, box.rows, box.row_bytes};
+  const std::uint64_t bytes = box.bytes();
+  stats_.write_bytes += bytes;
+  const Picos moved = ledger_.transfer(at, bytes);
+  const Picos accepted =
+      memory_.access_2d(box.addr, box.rows, box.row_bytes, box.row_stride, true, at);
+  if (auto it = entries_.find(key); it != entries_.end()) {
+    it->second.ready = moved;
+    lru_.splice(lru_.begin(), lru_, it->second.lru);
+  } else {
+    insert(key, bytes, moved);
+  }
+  return std::max(moved, accepted);
+}
+
+}  // namespace xpusim::l2

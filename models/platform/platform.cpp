@@ -1,0 +1,152 @@
+#include "models/platform/platform.hpp"
+
+#include <systemc>
+
+#include <fmt/format.h>
+#include <set>
+
+#include "sim/common/error.hpp"
+
+namespace xpusim::platform {
+
+hbm::HbmConfig hbm_config_from(const config::ChipConfig& chip) {
+  const auto& m = chip.memory;
+  const auto ps = [](double seconds) { return seconds_to_picos(seconds); };
+  hbm::HbmConfig h;
+  h.stacks = m.stacks;
+  h.channels_per_stack = m.channels_per_stack;
+  h.pseudo_channels_per_channel = m.pseudo_channels_per_channel;
+  h.bank_groups = m.bank_groups;
+  h.banks_per_group = m.banks_per_group;
+  h.pseudo_channel_width_bits = m.pseudo_channel_width_bits;
+  h.data_rate_bits_per_s = m.data_rate * 8;  // the config keeps bytes/s per pin
+  h.row_bytes = m.row_size;
+  h.interleave_bytes = m.interleave;
+  h.capacity_bytes = m.capacity;
+  h.access_latency = ps(m.access_latency);
+  h.write_queue_depth = m.write_queue_depth;
+  h.refresh_mode =
+      m.refresh_mode == "all_bank" ? hbm::RefreshMode::kAllBank : hbm::RefreshMode::kPerBank;
+  const auto& t = m.timing;
+  h.timing = hbm::HbmTiming{
+      ps(1.0 / m.clock), ps(t.CL),   ps(t.CWL),    ps(t.tRCD_rd), ps(t.tRCD_wr), ps(t.tRP),
+      ps(t.tRAS),        ps(t.tRC),  ps(t.tFAW),   ps(t.tRRD_S),  ps(t.tRRD_L),  ps(t.tCCD_S),
+      ps(t.tCCD_L),      ps(t.tWR),  ps(t.tWTR_S), ps(t.tWTR_L),  ps(t.tRTW),    ps(t.tRTP),
+      ps(t.tREFI),       ps(t.tRFC), ps(t.tRFCpb), t.burst_length};
+  return h;
+}
+
+sm::SmParams sm_params_from(const config::ChipConfig& chip, Picos quantum) {
+  const auto& c = chip.compute;
+  sm::SmParams p;
+  p.clock_hz = c.sustained_clock;
+  p.tensor_flops_per_clock = c.tensor_flops_per_clock;
+  p.vector_fp32_flops_per_clock = c.vector_fp32_flops_per_clock;
+  p.vector_fp64_flops_per_clock = c.vector_fp64_flops_per_clock > 0 ? c.vector_fp64_flops_per_clock
+                                                                    : c.vector_fp32_flops_per_clock;
+  p.sfu_ops_per_clock = c.sfu_ops_per_clock;
+  p.smem_bytes = c.smem_per_unit;
+  p.registers = c.registers_per_unit;
+  p.max_threads = c.max_threads_per_unit;
+  p.max_ctas = c.max_ctas_per_unit;
+  p.inflight_bytes = c.inflight_bytes_per_unit;
+  // Hopper's wgmma computes 64-row fragments; earlier tensor cores 16-row ones.
+  p.mma_m_granularity = chip.family == "hopper" || chip.family == "blackwell" ? 64 : 16;
+  p.quantum = quantum;
+  return p;
+}
+
+void check_replayable(const trace::Trace& trace, const config::ChipConfig& chip) {
+  if (trace.family != chip.family)
+    throw UserError(
+        fmt::format("trace recorded for the {} family ({}) cannot replay on {} ({} family)",
+                    trace.family, trace.recorded_for, chip.name, chip.family));
+  const sm::SmParams p = sm_params_from(chip, 1);
+  std::set<DType> dtypes;
+  for (const auto& k : trace.kernels) {
+    const sm::CtaFootprint f = sm::footprint(k);
+    if (f.smem > p.smem_bytes || f.smem > chip.compute.max_smem_per_cta ||
+        f.threads > p.max_threads || f.registers > p.registers)
+      throw UserError(fmt::format(
+          "kernel '{}' needs {} B shared memory, {} threads and {} registers per CTA; {} offers {} "
+          "B "
+          "(max {} B per CTA), {} threads and {} registers per {}",
+          k.name, f.smem, f.threads, f.registers, chip.name, p.smem_bytes,
+          chip.compute.max_smem_per_cta, p.max_threads, p.registers, chip.compute.unit_name));
+    for (const auto& cta : k.ctas) {
+      if (cta.streams.empty())
+        throw UserError(fmt::format("kernel '{}': CTA {} has no stream", k.name, cta.id));
+      for (const auto& stream : cta.streams)
+        for (const auto& op : stream)
+          if (op.opcode == trace::Opcode::kMma) dtypes.insert(op.mma.dtype);
+    }
+  }
+  for (DType d : dtypes)
+    if (chip.compute.tensor_flops_per_clock[static_cast<int>(d)] <= 0)
+      throw UserError(
+          fmt::format("{} has no {} tensor-core rate (compute.tensor_flops_per_clock.{} is 0)",
+                      chip.name, dtype_name(d), dtype_name(d)));
+}
+
+Platform::Platform(const config::ChipConfig& chip, PlatformOptions options)
+    : chip_(chip), options_(options) {
+  hbm::HbmConfig hc = hbm_config_from(chip_);
+  hc.validate();
+  hbm_ = std::make_unique<hbm::HbmModel>(hc);
+  l2_ = std::make_unique<l2::L2Cache>(
+      l2::L2Params{chip_.l2.size, chip_.l2.bandwidth, seconds_to_picos(chip_.l2.hit_latency)},
+      *hbm_);
+  const sm::SmParams params = sm_params_from(chip_, options_.quantum);
+  std::vector<sm::SmModel*> raw;
+  for (int i = 0; i < chip_.compute.units; ++i) {
+    units_.push_back(std::make_unique<sm::SmModel>(
+        fmt::format("sm{}", i).c_str(), i, params, *l2_,
+        [this](int unit, Picos end) { scheduler_->on_cta_done(unit, end); }));
+    raw.push_back(units_.back().get());
+  }
+  scheduler_ = std::make_unique<CtaScheduler>(raw, seconds_to_picos(chip_.launch_overhead),
+                                              seconds_to_picos(chip_.compute.cta_launch_latency));
+}
+
+Platform::~Platform() = default;
+
+RunResult Platform::run(const trace::Trace& trace) {
+  if (used_) throw std::logic_error("a Platform replays one trace; build a new one");
+  used_ = true;
+  check_replayable(trace, chip_);
+  scheduler_->start(trace);
+  sc_core::sc_start();
+  if (!scheduler_->finished())
+    throw std::logic_error("simulation ended before every CTA finished (scheduler stalled)");
+
+  RunResult r;
+  r.chip = chip_.name;
+  r.kernels = scheduler_->records();
+  r.total = r.kernels.empty() ? 0 : r.kernels.back().end;
+  r.units = chip_.compute.units;
+  for (const auto& u : units_) {
+    const sm::SmStats& s = u->stats();
+    r.unit_stats.push_back(s);
+    r.unit_total.tensor_busy += s.tensor_busy;
+    r.unit_total.vector_busy += s.vector_busy;
+    r.unit_total.sfu_busy += s.sfu_busy;
+    r.unit_total.resident_time += s.resident_time;
+    r.unit_total.ctas += s.ctas;
+    r.unit_total.mma_flops += s.mma_flops;
+    r.unit_total.load_bytes += s.load_bytes;
+    r.unit_total.store_bytes += s.store_bytes;
+    r.unit_total.load_wait += s.load_wait;
+  }
+  r.l2 = l2_->stats();
+  r.l2_bytes = l2_->ledger().total_bytes();
+  r.l2_bandwidth = chip_.l2.bandwidth;
+  r.hbm = hbm_->stats();
+  r.hbm_peak = hbm_config_from(chip_).peak_bandwidth();
+  r.hbm_pseudo_channels = hbm_->pseudo_channel_count();
+  r.hbm_where_peak_went = hbm_->where_peak_went(r.total);
+  r.totals = trace::summarize(trace);
+  r.simulated_events = sc_core::sc_delta_count();
+  return r;
+}
+
+}  // namespace xpusim::platform

@@ -1,0 +1,320 @@
+#include "models/sm/sm_model.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "sim/common/error.hpp"
+
+namespace xpusim::sm {
+namespace {
+
+using trace::Opcode;
+
+sc_core::sc_time to_sc(Picos p) {
+  return sc_core::sc_time(static_cast<double>(p), sc_core::SC_PS);
+}
+Picos now_picos() {
+  return static_cast<Picos>(sc_core::sc_time_stamp().value());
+}
+
+std::uint32_t round_up(std::uint32_t v, std::uint32_t g) {
+  return g ? (v + g - 1) / g * g : v;
+}
+
+// Loop bookkeeping of a stream: where each open loop began, its count and current iteration.
+struct LoopFrame {
+  std::size_t begin;  // index of the LOOP_BEGIN op
+  std::uint32_t count;
+  std::uint32_t iter;
+};
+
+}  // namespace
+
+CtaFootprint footprint(const trace::Kernel& k) {
+  return CtaFootprint{k.smem_bytes_per_cta, static_cast<int>(k.threads_per_cta),
+                      static_cast<int>(k.threads_per_cta * k.registers_per_thread)};
+}
+
+SmModel::SmModel(sc_core::sc_module_name name, int index, const SmParams& params, l2::L2Cache& l2,
+                 DoneFn on_done)
+    : sc_core::sc_module(name),
+      index_(index),
+      params_(params),
+      l2_(l2),
+      on_done_(std::move(on_done)) {}
+
+int ctas_per_unit(const SmParams& p, const CtaFootprint& f) {
+  int n = p.max_ctas;
+  if (f.smem > 0) n = std::min<int>(n, static_cast<int>(p.smem_bytes / f.smem));
+  if (f.threads > 0) n = std::min(n, p.max_threads / f.threads);
+  if (f.registers > 0) n = std::min(n, p.registers / f.registers);
+  return std::max(n, 0);
+}
+
+int SmModel::capacity_for(const CtaFootprint& f) const {
+  return ctas_per_unit(params_, f);
+}
+
+bool SmModel::can_host(const CtaFootprint& f) const {
+  return resident_ < params_.max_ctas && smem_used_ + f.smem <= params_.smem_bytes &&
+         threads_used_ + f.threads <= params_.max_threads &&
+         registers_used_ + f.registers <= params_.registers;
+}
+
+// One resident CTA. With a single stream, program order alone orders loads and waits: a stage's
+// pending loads are those issued since its last WAIT_FULL. With several streams (producer and
+// consumers), stage s is filled once per phase: the producer's k-th WAIT_EMPTY(s) opens fill k
+// (after the consumers' k-1-th RELEASE(s)), the loads that follow belong to it, and the fill is
+// complete once the producer moves on to its next WAIT_EMPTY or ends; a consumer's k-th
+// WAIT_FULL(s) waits for fill k to be complete and to have landed.
+struct SmModel::CtaRun {
+  struct Stage {
+    Picos ready = 0;           // when the loads of the current fill have landed
+    std::uint32_t opened = 0;  // fills opened by the producer
+    bool closed = false;       // the current fill's loads have all been issued
+    std::uint32_t released = 0;
+    Picos released_at = 0;
+  };
+  const trace::Kernel* kernel = nullptr;
+  const trace::Cta* cta = nullptr;
+  Picos start = 0;
+  bool multi = false;
+  std::vector<Stage> stages;
+  std::vector<std::vector<std::uint32_t>> waits;  // per stream: WAIT_FULLs done per stage
+  int open_stage = -1;                            // the producer's fill still taking loads
+  std::size_t streams_left = 0;
+  Picos end = 0;               // latest stream end or store acceptance
+  sc_core::sc_event progress;  // a fill completed or a stage was released
+};
+
+void SmModel::launch(const trace::Kernel& kernel, const trace::Cta& cta, Picos start) {
+  const CtaFootprint f = footprint(kernel);
+  ++resident_;
+  smem_used_ += f.smem;
+  threads_used_ += f.threads;
+  registers_used_ += f.registers;
+  auto* run = new CtaRun;
+  run->kernel = &kernel;
+  run->cta = &cta;
+  run->start = start;
+  run->end = start;
+  run->multi = cta.streams.size() > 1;
+  run->stages.resize(std::max<std::uint32_t>(kernel.num_stages, 1));
+  run->waits.assign(cta.streams.size(), std::vector<std::uint32_t>(run->stages.size(), 0));
+  run->streams_left = cta.streams.size();
+  for (std::size_t i = 0; i < cta.streams.size(); ++i) assign(Job{run, i});
+}
+
+void SmModel::assign(const Job& job) {
+  for (auto& s : slots_) {
+    if (s->busy) continue;
+    s->busy = true;
+    s->job = job;
+    s->wake.notify(sc_core::SC_ZERO_TIME);
+    return;
+  }
+  slots_.push_back(std::make_unique<Slot>());
+  Slot* slot = slots_.back().get();
+  slot->busy = true;
+  slot->job = job;
+  sc_core::sc_spawn_options opts;
+  opts.set_stack_size(0x8000);
+  sc_core::sc_spawn([this, slot] { slot_loop(slot); }, nullptr, &opts);
+}
+
+void SmModel::slot_loop(Slot* slot) {
+  for (;;) {
+    while (!slot->busy) sc_core::wait(slot->wake);
+    const Job job = slot->job;
+    const Picos end = run_stream(*job.run, job.stream);
+    CtaRun* run = job.run;
+    run->end = std::max(run->end, end);
+    slot->busy = false;
+    if (--run->streams_left == 0) finish_cta(run, run->end);
+  }
+}
+
+void SmModel::finish_cta(CtaRun* run, Picos end) {
+  sync_to(end);
+  const CtaFootprint f = footprint(*run->kernel);
+  --resident_;
+  smem_used_ -= f.smem;
+  threads_used_ -= f.threads;
+  registers_used_ -= f.registers;
+  stats_.resident_time += end - run->start;
+  ++stats_.ctas;
+  delete run;
+  on_done_(index_, end);
+}
+
+void SmModel::sync_to(Picos t) {
+  const Picos now = now_picos();
+  if (t > now) sc_core::wait(to_sc(t - now));
+}
+
+Picos SmModel::use_pipe(Picos& busy_until, Picos at, Picos duration, Picos& busy_sum) {
+  const Picos start = std::max(at, busy_until);
+  busy_until = start + duration;
+  busy_sum += duration;
+  return busy_until;
+}
+
+Picos SmModel::admit_load(Picos at, std::uint64_t bytes) {
+  // Retire loads that have landed; wait for more to land while the new one would not fit.
+  while (!inflight_.empty() &&
+         (inflight_.top().first <= at || inflight_bytes_ + bytes > params_.inflight_bytes)) {
+    at = std::max(at, inflight_.top().first);
+    inflight_bytes_ -= inflight_.top().second;
+    inflight_.pop();
+  }
+  return at;
+}
+
+Picos SmModel::mma_duration(const trace::Mma& mma) const {
+  const double rate = params_.tensor_flops_per_clock[static_cast<int>(mma.dtype)];
+  // The tensor instruction computes whole fragments: pad to its granularity.
+  const std::uint32_t k_gran = std::max(4, 256 / dtype_bits(mma.dtype));
+  const double flops = 2.0 * round_up(mma.m, params_.mma_m_granularity) * round_up(mma.n, 8) *
+                       round_up(mma.k, k_gran);
+  return static_cast<Picos>(std::ceil(flops / rate / params_.clock_hz * 1e12));
+}
+
+Picos SmModel::run_stream(CtaRun& run, std::size_t stream) {
+  const trace::Stream& ops = run.cta->streams[stream];
+  sync_to(run.start);
+  Picos t = run.start;
+  Picos stores_done = t;
+  std::vector<LoopFrame> loops;
+  const double cycle_ps = 1e12 / params_.clock_hz;
+  auto& stages = run.stages;
+  // Blocks this stream (in simulated time) until `ready()` holds; other streams of the CTA
+  // signal progress.
+  auto block_until = [&](auto ready) {
+    while (!ready()) {
+      sync_to(t);
+      sc_core::wait(run.progress);
+      t = std::max(t, now_picos());
+    }
+  };
+  auto close_open_fill = [&] {
+    if (run.open_stage >= 0) {
+      stages[run.open_stage].closed = true;
+      run.open_stage = -1;
+      run.progress.notify(sc_core::SC_ZERO_TIME);
+    }
+  };
+
+  for (std::size_t pc = 0; pc < ops.size(); ++pc) {
+    const trace::Op& op = ops[pc];
+    const std::uint32_t iter = loops.empty() ? 0 : loops.back().iter;
+    auto stage_of = [&](std::uint32_t base) { return (iter + base) % stages.size(); };
+    auto box_at = [&](const trace::Box& b) {
+      return l2::BoxAccess{
+          b.addr + static_cast<std::uint64_t>(static_cast<std::int64_t>(iter) * b.addr_step),
+          b.rows, b.row_bytes, b.row_stride};
+    };
+    switch (op.opcode) {
+      case Opcode::kTileLoad: {
+        const l2::BoxAccess box = box_at(op.load.box);
+        const std::uint64_t bytes = box.bytes();
+        const Picos issue = admit_load(t, bytes);
+        const Picos landed = l2_.read(box, issue, op.load.multicast);
+        inflight_.emplace(landed, bytes);
+        inflight_bytes_ += bytes;
+        auto& st = stages[stage_of(op.load.stage_base)];
+        st.ready = std::max(st.ready, landed);
+        stats_.load_bytes += bytes;
+        t = issue;
+        break;
+      }
+      case Opcode::kWaitFull: {
+        const std::size_t s = stage_of(op.stage.stage_base);
+        auto& st = stages[s];
+        if (run.multi) {
+          const std::uint32_t fill = run.waits[stream][s]++;
+          block_until([&] { return st.opened > fill && st.closed; });
+        }
+        if (st.ready > t) {
+          stats_.load_wait += st.ready - t;
+          t = st.ready;
+        }
+        if (!run.multi) st.ready = 0;  // the next loads to this stage start a new fill
+        break;
+      }
+      case Opcode::kWaitEmpty: {
+        close_open_fill();
+        const std::size_t s = stage_of(op.stage.stage_base);
+        auto& st = stages[s];
+        const std::uint32_t fill = st.opened;
+        block_until([&] { return st.released >= fill; });
+        if (fill > 0) t = std::max(t, st.released_at);
+        ++st.opened;
+        st.closed = false;
+        st.ready = 0;
+        run.open_stage = static_cast<int>(s);
+        break;
+      }
+      case Opcode::kRelease: {
+        auto& st = stages[stage_of(op.stage.stage_base)];
+        ++st.released;
+        st.released_at = std::max(st.released_at, t);
+        run.progress.notify(sc_core::SC_ZERO_TIME);
+        break;
+      }
+      case Opcode::kMma: {
+        stats_.mma_flops += 2ull * op.mma.m * op.mma.n * op.mma.k;
+        t = use_pipe(tensor_busy_until_, t, mma_duration(op.mma), stats_.tensor_busy);
+        break;
+      }
+      case Opcode::kVector: {
+        const double rate = op.vector.dtype == DType::kFp64 ? params_.vector_fp64_flops_per_clock
+                                                            : params_.vector_fp32_flops_per_clock;
+        const double cycles = static_cast<double>(op.vector.elements) *
+                              std::max<std::uint32_t>(op.vector.flops_per_element, 1) / rate;
+        t = use_pipe(vector_busy_until_, t, static_cast<Picos>(std::ceil(cycles * cycle_ps)),
+                     stats_.vector_busy);
+        break;
+      }
+      case Opcode::kSfu: {
+        const double cycles = static_cast<double>(op.sfu.elements) / params_.sfu_ops_per_clock;
+        t = use_pipe(sfu_busy_until_, t, static_cast<Picos>(std::ceil(cycles * cycle_ps)),
+                     stats_.sfu_busy);
+        break;
+      }
+      case Opcode::kTileStore: {
+        const l2::BoxAccess box = box_at(op.store.box);
+        stores_done = std::max(stores_done, l2_.write(box, t));
+        stats_.store_bytes += box.bytes();
+        break;
+      }
+      case Opcode::kLoopBegin:
+        if (op.loop.count == 0) {
+          // Skip to the matching LOOP_END.
+          int depth = 1;
+          while (depth > 0 && ++pc < ops.size())
+            depth += ops[pc].opcode == Opcode::kLoopBegin ? 1
+                     : ops[pc].opcode == Opcode::kLoopEnd ? -1
+                                                          : 0;
+        } else {
+          loops.push_back(LoopFrame{pc, op.loop.count, 0});
+        }
+        break;
+      case Opcode::kLoopEnd:
+        if (++loops.back().iter < loops.back().count)
+          pc = loops.back().begin;
+        else
+          loops.pop_back();
+        break;
+      case Opcode::kSync:
+        break;  // the trace emitters order streams with stage barriers; SYNC adds nothing yet
+    }
+    // Temporal decoupling: run ahead at most one quantum.
+    if (t > now_picos() + params_.quantum) sync_to(t);
+  }
+  close_open_fill();
+  const Picos end = std::max(t, stores_done);
+  sync_to(end);
+  return end;
+}
+
+}  // namespace xpusim::sm

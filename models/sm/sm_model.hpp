@@ -1,0 +1,114 @@
+#pragma once
+// A streaming multiprocessor (or CU / AI core): resident CTAs up to its shared-memory, register,
+// thread and CTA limits; one tensor-core pipe, one vector pipe and one SFU pipe shared by them;
+// an asynchronous copy path into shared-memory stages. Each stream of a resident CTA (one, or a
+// producer and consumers in warp-specialised kernels) runs in a SystemC thread that executes its
+// trace program with temporal decoupling: it runs ahead of simulated time by at most one quantum
+// before synchronising. Streams of a CTA meet at the stages' full and empty barriers.
+#include <systemc>
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <queue>
+#include <string>
+#include <vector>
+
+#include "models/l2/l2_cache.hpp"
+#include "sim/common/dtype.hpp"
+#include "sim/common/time.hpp"
+#include "sim/trace/trace.hpp"
+
+namespace xpusim::sm {
+
+struct SmParams {
+  double clock_hz = 1e9;
+  std::array<double, kAllDTypes.size()> tensor_flops_per_clock{};
+  double vector_fp32_flops_per_clock = 0;
+  double vector_fp64_flops_per_clock = 0;
+  double sfu_ops_per_clock = 0;
+  std::uint64_t smem_bytes = 0;
+  int registers = 0;
+  int max_threads = 0;
+  int max_ctas = 0;
+  std::uint64_t inflight_bytes = 0;  // outstanding load bytes the unit sustains
+  int mma_m_granularity = 16;        // rows the tensor instruction computes at once
+  Picos quantum = 500 * kPicosPerNs;
+};
+
+struct SmStats {
+  Picos tensor_busy = 0, vector_busy = 0, sfu_busy = 0;
+  Picos resident_time = 0;  // sum over CTAs of their residency
+  std::uint64_t ctas = 0;
+  std::uint64_t mma_flops = 0;  // useful FLOPs as the trace states them
+  std::uint64_t load_bytes = 0, store_bytes = 0;
+  Picos load_wait = 0;  // time CTAs spent blocked waiting for stages to fill
+};
+
+// Resources one CTA of a kernel occupies.
+struct CtaFootprint {
+  std::uint64_t smem = 0;
+  int threads = 0;
+  int registers = 0;
+};
+CtaFootprint footprint(const trace::Kernel& k);
+// How many CTAs of footprint `f` fit on one idle unit (0: none).
+int ctas_per_unit(const SmParams& p, const CtaFootprint& f);
+
+class SmModel : public sc_core::sc_module {
+ public:
+  using DoneFn = std::function<void(int sm, Picos end)>;
+
+  SmModel(sc_core::sc_module_name name, int index, const SmParams& params, l2::L2Cache& l2,
+          DoneFn on_done);
+
+  // How many CTAs of this footprint fit on an idle unit (0: none).
+  int capacity_for(const CtaFootprint& f) const;
+  bool can_host(const CtaFootprint& f) const;
+  int resident() const { return resident_; }
+  // Runs `cta` of `kernel` from `start`; on_done is called at its end, after resources are freed.
+  void launch(const trace::Kernel& kernel, const trace::Cta& cta, Picos start);
+
+  const SmStats& stats() const { return stats_; }
+  Picos mma_duration(const trace::Mma& mma) const;
+
+ private:
+  struct CtaRun;  // one resident CTA: its streams' shared state (sm_model.cpp)
+  struct Job {
+    CtaRun* run = nullptr;
+    std::size_t stream = 0;
+  };
+  struct Slot {
+    sc_core::sc_event wake;
+    bool busy = false;
+    Job job;
+  };
+
+  void slot_loop(Slot* slot);
+  void assign(const Job& job);
+  Picos run_stream(CtaRun& run, std::size_t stream);
+  void finish_cta(CtaRun* run, Picos end);
+  Picos use_pipe(Picos& busy_until, Picos at, Picos duration, Picos& busy_sum);
+  Picos admit_load(Picos at, std::uint64_t bytes);
+  void sync_to(Picos t);
+
+  int index_;
+  SmParams params_;
+  l2::L2Cache& l2_;
+  DoneFn on_done_;
+  std::vector<std::unique_ptr<Slot>> slots_;
+  int resident_ = 0;
+  std::uint64_t smem_used_ = 0;
+  int threads_used_ = 0;
+  int registers_used_ = 0;
+  Picos tensor_busy_until_ = 0, vector_busy_until_ = 0, sfu_busy_until_ = 0;
+  // Completion times of loads in flight (min-heap) and their bytes.
+  std::priority_queue<std::pair<Picos, std::uint64_t>, std::vector<std::pair<Picos, std::uint64_t>>,
+                      std::greater<>>
+      inflight_;
+  std::uint64_t inflight_bytes_ = 0;
+  SmStats stats_;
+};
+
+}  // namespace xpusim::sm

@@ -1,0 +1,46 @@
+// `xpusim validate <csv>`: simulated against measured, per row and per kind.
+#include <iostream>
+
+#include "sim/cli/context.hpp"
+#include "sim/validate/validate.hpp"
+
+namespace xpusim::cli {
+namespace {
+
+struct ValidateOptions {
+  std::string file;
+  std::vector<std::string> sets;
+  double quantum_ns = 250;
+  OutputFormat format = OutputFormat::kTable;
+};
+
+void run_validate(const ValidateOptions& opt, const CliContext& ctx) {
+  const validate::CsvTable table = validate::read_csv_file(opt.file);
+  const auto rows =
+      validate::validate_table(table, ctx.config_dir(), platform_options(opt.quantum_ns), opt.sets);
+  if (opt.format == OutputFormat::kJson)
+    std::cout << validate::to_json(rows).dump(2) << "\n";
+  else
+    std::cout << validate::to_text(rows, validate::summarize(rows));
+}
+
+}  // namespace
+
+void register_validate(CLI::App& app, CliContext& ctx) {
+  auto opt = std::make_shared<ValidateOptions>();
+  CLI::App* cmd = app.add_subcommand("validate",
+                                     "Simulate every row of a measurements CSV (columns "
+                                     "id,chip,devices,kind,dtype,params,metric,value,unit"
+                                     "[,source], as ../shared/reference/measured.csv) whose kind "
+                                     "is supported (gemm, stream) and print "
+                                     "simulated, measured and signed relative error per row, and "
+                                     "the median and max |error| per kind. "
+                                     "Other kinds are listed as skipped.");
+  cmd->add_option("file", opt->file, "CSV file")->required();
+  cmd->add_option("--quantum", opt->quantum_ns, "temporal-decoupling quantum in ns");
+  add_set_option(cmd, opt->sets);
+  add_format_option(cmd, opt->format);
+  cmd->callback([opt, &ctx] { run_validate(*opt, ctx); });
+}
+
+}  // namespace xpusim::cli

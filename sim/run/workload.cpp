@@ -1,0 +1,79 @@
+#include "sim/run/workload.hpp"
+
+#include <fmt/format.h>
+
+#include "sim/common/error.hpp"
+#include "sim/run/power_model.hpp"
+#include "workloads/gemm/gemm_trace.hpp"
+
+namespace xpusim::run {
+
+WorkloadSpec gemm_spec(const std::string& shape, DType dtype) {
+  if (!gemm::is_gemm_input_dtype(dtype))
+    throw UserError(fmt::format("--dtype {}: GEMM inputs may be tf32, bf16, fp16, fp8 or int8",
+                                dtype_name(dtype)));
+  WorkloadSpec s;
+  s.kind = WorkloadSpec::Kind::kGemm;
+  s.dtype = dtype;
+  s.gemm = gemm::parse_gemm_problem(shape, dtype);
+  return s;
+}
+
+WorkloadSpec stream_spec(const std::string& op, DType dtype, std::uint64_t elements) {
+  WorkloadSpec s;
+  s.kind = WorkloadSpec::Kind::kStream;
+  const auto parsed = stream::parse_stream_op(op);
+  if (!parsed)
+    throw UserError(fmt::format("stream op '{}': give copy, scale, add, triad or dot", op));
+  s.stream_op = *parsed;
+  s.dtype = dtype;
+  s.stream_elements = elements;
+  return s;
+}
+
+BuiltWorkload build_workload(const WorkloadSpec& spec, const config::ChipConfig& chip) {
+  const KernelTarget target = chip.kernel_target();
+  BuiltWorkload w;
+  if (spec.kind == WorkloadSpec::Kind::kGemm) {
+    if (chip.compute.tensor_flops_per_clock[static_cast<int>(spec.dtype)] <= 0)
+      throw UserError(fmt::format("{} has no {} tensor-core rate: a {} GEMM cannot run on it",
+                                  chip.name, dtype_name(spec.dtype), dtype_name(spec.dtype)));
+    gemm::GemmPlan plan = gemm::plan_gemm(spec.gemm, target);
+    w.trace = gemm::emit_gemm_trace(spec.gemm, plan, target);
+    w.description = fmt::format("gemm {}x{}x{} {}", spec.gemm.m, spec.gemm.n, spec.gemm.k,
+                                dtype_name(spec.dtype));
+    w.plan = plan.to_string();
+    w.flops = spec.gemm.flops();
+    w.gemm_plan = plan;
+  } else {
+    w.trace = stream::emit_stream_trace(spec.stream_op, target, spec.stream_elements, spec.dtype);
+    w.description = fmt::format("stream {} {} x {}", stream::stream_op_name(spec.stream_op),
+                                spec.stream_elements, dtype_name(spec.dtype));
+    w.bytes = static_cast<double>(
+        stream::babelstream_bytes(spec.stream_op, spec.stream_elements, spec.dtype));
+  }
+  return w;
+}
+
+RunReport simulate(const BuiltWorkload& work, const config::ChipConfig& chip,
+                   const platform::PlatformOptions& options) {
+  // The operating point first: the first two waves at the highest sustained clock give the
+  // power; if it exceeds the TDP the whole run uses the clock that fits.
+  PowerEstimate power;
+  power.max_clock_hz = power.clock_hz = chip.compute.sustained_clock;
+  config::ChipConfig at_clock = chip;
+  if (chip.power.enabled()) {
+    const trace::Trace prefix = trace_prefix(work.trace, chip, 2.0);
+    platform::Platform probe(chip, options);
+    power = solve_clock(probe.run(prefix), prefix, chip);
+    at_clock.compute.sustained_clock = power.clock_hz;
+  }
+  platform::Platform p(at_clock, options);
+  const platform::RunResult r = p.run(work.trace);
+  RunReport rep = make_report(r, work.description, work.flops);
+  rep.counted_bytes = work.bytes;
+  rep.power = power;
+  return rep;
+}
+
+}  // namespace xpusim::run

@@ -1,0 +1,43 @@
+#pragma once
+// The workloads `run`, `trace record` and `validate` build: what the user asked for, turned into
+// a trace by the functional core's planner for a given chip.
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "models/platform/platform.hpp"
+#include "sim/config/chip_config.hpp"
+#include "sim/run/run_report.hpp"
+#include "sim/trace/trace.hpp"
+#include "workloads/gemm/gemm_plan.hpp"
+#include "workloads/stream/stream_trace.hpp"
+
+namespace xpusim::run {
+
+struct WorkloadSpec {
+  enum class Kind { kGemm, kStream } kind = Kind::kGemm;
+  gemm::GemmProblem gemm;
+  stream::StreamOp stream_op = stream::StreamOp::kCopy;
+  std::uint64_t stream_elements = stream::kBabelStreamDefaultElements;
+  DType dtype = DType::kBf16;
+};
+
+struct BuiltWorkload {
+  trace::Trace trace;
+  std::string description;  // "gemm 8192x8192x8192 bf16"
+  std::string plan;         // the planner's explanation
+  double flops = 0;         // useful work (GEMM)
+  double bytes = 0;         // bytes the benchmark counts as moved (STREAM)
+  std::optional<gemm::GemmPlan> gemm_plan;
+};
+
+WorkloadSpec gemm_spec(const std::string& shape, DType dtype);
+WorkloadSpec stream_spec(const std::string& op, DType dtype, std::uint64_t elements);
+
+BuiltWorkload build_workload(const WorkloadSpec& spec, const config::ChipConfig& chip);
+
+// Builds, replays on a fresh platform and reports.
+RunReport simulate(const BuiltWorkload& work, const config::ChipConfig& chip,
+                   const platform::PlatformOptions& options = {});
+
+}  // namespace xpusim::run

@@ -1,0 +1,205 @@
+#include "sim/validate/validate.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "sim/common/error.hpp"
+#include "sim/report/table.hpp"
+#include "sim/run/workload.hpp"
+
+namespace xpusim::validate {
+namespace {
+
+const char* kRequired[] = {"id",     "chip",   "devices", "kind", "dtype",
+                           "params", "metric", "value",   "unit"};
+
+// "a=1;b=x" -> {a: 1, b: x}
+std::map<std::string, std::string> parse_params(const std::string& text) {
+  std::map<std::string, std::string> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t end = std::min(text.find(';', start), text.size());
+    const std::string item = text.substr(start, end - start);
+    if (!item.empty()) {
+      const auto eq = item.find('=');
+      if (eq == std::string::npos)
+        throw UserError(fmt::format("params: '{}' is not key=value", item));
+      out[item.substr(0, eq)] = item.substr(eq + 1);
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
+double parse_value(const std::string& s) {
+  std::size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(s, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != s.size() || !std::isfinite(v) || v <= 0)
+    throw UserError(fmt::format("value '{}' is not a positive number", s));
+  return v;
+}
+
+// The simulated figure in the row's unit.
+double simulated_in(const run::RunReport& rep, const std::string& metric, const std::string& unit) {
+  if (metric == "throughput") {
+    if (unit == "TFLOP/s") return rep.tflops;
+    if (unit == "GFLOP/s") return rep.tflops * 1e3;
+  } else if (metric == "time") {
+    if (unit == "ms") return rep.latency_s * 1e3;
+    if (unit == "us") return rep.latency_s * 1e6;
+    if (unit == "s") return rep.latency_s;
+  } else if (metric == "bandwidth") {
+    const double bw = rep.counted_bytes > 0 ? rep.counted_bytes / rep.latency_s : rep.hbm_bw;
+    if (unit == "TB/s") return bw / 1e12;
+    if (unit == "GB/s") return bw / 1e9;
+  }
+  throw UserError(
+      fmt::format("metric '{}' in unit '{}' is not supported for this kind", metric, unit));
+}
+
+}  // namespace
+
+std::vector<ValidationRow> validate_table(const CsvTable& table,
+                                          const std::filesystem::path& config_dir,
+                                          const platform::PlatformOptions& options,
+                                          const std::vector<std::string>& sets) {
+  for (const char* col : kRequired)
+    if (!table.column.count(col))
+      throw UserError(fmt::format("{}: missing column '{}' (needs {})", table.source, col,
+                                  "id,chip,devices,kind,dtype,params,metric,value,unit"));
+  std::map<std::string, config::ChipConfig> chips;
+  std::map<std::string, run::RunReport> cache;  // same chip and workload simulated once
+  std::vector<ValidationRow> rows;
+  for (const CsvRecord& rec : table.records) {
+    ValidationRow row;
+    auto get = [&](const char* col) {
+      const std::size_t i = table.column.at(col);
+      return i < rec.fields.size() ? rec.fields[i] : std::string();
+    };
+    row.id = get("id");
+    row.kind = get("kind");
+    row.chip = get("chip");
+    row.metric = get("metric");
+    row.unit = get("unit");
+    try {
+      if (rec.fields.size() < table.header.size())
+        throw UserError(
+            fmt::format("{} fields, the header has {}", rec.fields.size(), table.header.size()));
+      row.measured = parse_value(get("value"));
+      if (row.kind != "gemm" && row.kind != "stream") {
+        row.status = "skipped";
+        row.message = fmt::format("kind '{}' is not simulated yet", row.kind);
+        rows.push_back(row);
+        continue;
+      }
+      if (get("devices") != "1") throw UserError("gemm and stream rows run on 1 device");
+      const auto params = parse_params(get("params"));
+      const auto dtype = parse_dtype(get("dtype"));
+      if (!dtype) throw UserError(fmt::format("dtype '{}' is unknown", get("dtype")));
+      run::WorkloadSpec spec;
+      if (row.kind == "gemm") {
+        spec = run::gemm_spec(get("params"), *dtype);
+      } else {
+        const auto op = params.find("op");
+        if (op == params.end()) throw UserError("stream params need op=copy|scale|add|triad|dot");
+        std::uint64_t elements = stream::kBabelStreamDefaultElements;
+        if (auto e = params.find("elements"); e != params.end()) elements = std::stoull(e->second);
+        spec = run::stream_spec(op->second, *dtype, elements);
+      }
+      if (!chips.count(row.chip))
+        chips.emplace(row.chip, config::load_chip(row.chip, config_dir, sets));
+      const config::ChipConfig& chip = chips.at(row.chip);
+      const run::BuiltWorkload work = run::build_workload(spec, chip);
+      const std::string key = row.chip + "|" + work.description;
+      if (!cache.count(key)) cache.emplace(key, run::simulate(work, chip, options));
+      const run::RunReport& rep = cache.at(key);
+      row.simulated = simulated_in(rep, row.metric, row.unit);
+      row.rel_error = (row.simulated - row.measured) / row.measured;
+      row.bottleneck = rep.bottleneck;
+      row.status = "ok";
+    } catch (const UserError& e) {
+      row.status = "error";
+      row.message = fmt::format("{}:{}: {}", table.source, rec.line, e.what());
+    }
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+std::vector<KindSummary> summarize(const std::vector<ValidationRow>& rows) {
+  std::map<std::string, std::vector<double>> errs;
+  std::vector<std::string> order;
+  for (const auto& r : rows) {
+    if (r.status != "ok") continue;
+    if (!errs.count(r.kind)) order.push_back(r.kind);
+    errs[r.kind].push_back(std::fabs(r.rel_error));
+  }
+  std::vector<KindSummary> out;
+  for (const auto& kind : order) {
+    auto v = errs[kind];
+    std::sort(v.begin(), v.end());
+    const std::size_t n = v.size();
+    const double median = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+    out.push_back({kind, static_cast<int>(n), median, v.back()});
+  }
+  return out;
+}
+
+std::string to_text(const std::vector<ValidationRow>& rows,
+                    const std::vector<KindSummary>& summary) {
+  report::Table t(
+      {"id", "kind", "chip", "simulated", "measured", "unit", "error", "bottleneck / note"});
+  for (const auto& r : rows) {
+    if (r.status == "ok")
+      t.add_row({r.id, r.kind, r.chip, fmt::format("{:.4g}", r.simulated),
+                 fmt::format("{:.4g}", r.measured), r.unit,
+                 fmt::format("{:+.1f}%", 100 * r.rel_error), r.bottleneck});
+    else
+      t.add_row({r.id, r.kind, r.chip, "-", fmt::format("{:.4g}", r.measured), r.unit, r.status,
+                 r.message});
+  }
+  std::string out = t.to_text();
+  out += "\n";
+  report::Table s({"kind", "rows", "median |error|", "max |error|"});
+  for (const auto& k : summary)
+    s.add_row({k.kind, std::to_string(k.rows), fmt::format("{:.1f}%", 100 * k.median_abs_error),
+               fmt::format("{:.1f}%", 100 * k.max_abs_error)});
+  out += s.to_text();
+  int skipped = 0, errors = 0;
+  for (const auto& r : rows) {
+    skipped += r.status == "skipped";
+    errors += r.status == "error";
+  }
+  out += fmt::format("{} rows: {} simulated, {} skipped (kind not supported yet), {} errors\n",
+                     rows.size(), rows.size() - skipped - errors, skipped, errors);
+  return out;
+}
+
+nlohmann::ordered_json to_json(const std::vector<ValidationRow>& rows) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const auto& r : rows) {
+    nlohmann::ordered_json j = {{"id", r.id}, {"kind", r.kind}, {"status", r.status}};
+    j["simulated"] =
+        r.status == "ok" ? nlohmann::ordered_json(r.simulated) : nlohmann::ordered_json(nullptr);
+    j["measured"] = r.measured;
+    j["unit"] = r.unit;
+    j["rel_error"] =
+        r.status == "ok" ? nlohmann::ordered_json(r.rel_error) : nlohmann::ordered_json(nullptr);
+    j["chip"] = r.chip;
+    j["metric"] = r.metric;
+    if (!r.bottleneck.empty()) j["bottleneck"] = r.bottleneck;
+    if (!r.message.empty()) j["message"] = r.message;
+    out.push_back(j);
+  }
+  return out;
+}
+
+}  // namespace xpusim::validate
