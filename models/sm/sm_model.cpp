@@ -66,7 +66,9 @@ bool SmModel::can_host(const CtaFootprint& f) const {
 // consumers), stage s is filled once per phase: the producer's k-th WAIT_EMPTY(s) opens fill k
 // (after the consumers' k-1-th RELEASE(s)), the loads that follow belong to it, and the fill is
 // complete once the producer moves on to its next WAIT_EMPTY or ends; a consumer's k-th
-// WAIT_FULL(s) waits for fill k to be complete and to have landed.
+// WAIT_FULL(s) waits for fill k to be complete and to have landed. With several consumer streams
+// (FA3's two warpgroups) each consumes every fill, and the stage is empty again once all of them
+// have released it.
 struct SmModel::CtaRun {
   struct Stage {
     Picos ready = 0;           // when the loads of the current fill have landed
@@ -82,6 +84,7 @@ struct SmModel::CtaRun {
   std::vector<Stage> stages;
   std::vector<std::vector<std::uint32_t>> waits;  // per stream: WAIT_FULLs done per stage
   int open_stage = -1;                            // the producer's fill still taking loads
+  std::uint32_t consumers = 1;  // streams that WAIT_FULL: each must RELEASE a fill
   std::size_t streams_left = 0;
   Picos end = 0;               // latest stream end or store acceptance
   sc_core::sc_event progress;  // a fill completed or a stage was released
@@ -102,6 +105,14 @@ void SmModel::launch(const trace::Kernel& kernel, const trace::Cta& cta, Picos s
   run->stages.resize(std::max<std::uint32_t>(kernel.num_stages, 1));
   run->waits.assign(cta.streams.size(), std::vector<std::uint32_t>(run->stages.size(), 0));
   run->streams_left = cta.streams.size();
+  if (run->multi) {
+    std::uint32_t consumers = 0;
+    for (const auto& stream : cta.streams)
+      consumers += std::any_of(stream.begin(), stream.end(), [](const trace::Op& op) {
+        return op.opcode == trace::Opcode::kWaitFull;
+      });
+    run->consumers = std::max<std::uint32_t>(consumers, 1);
+  }
   for (std::size_t i = 0; i < cta.streams.size(); ++i) assign(Job{run, i});
 }
 
@@ -246,7 +257,7 @@ Picos SmModel::run_stream(CtaRun& run, std::size_t stream) {
         const std::size_t s = stage_of(op.stage.stage_base);
         auto& st = stages[s];
         const std::uint32_t fill = st.opened;
-        block_until([&] { return st.released >= fill; });
+        block_until([&] { return st.released >= fill * run.consumers; });
         if (fill > 0) t = std::max(t, st.released_at);
         ++st.opened;
         st.closed = false;
