@@ -184,7 +184,7 @@ void l2(std::vector<Binding<ChipConfig>>& r) {
       .required()
       .min(1)
       .max(4096)
-      .desc("cache slices the address space interleaves over")
+      .desc("cache slices (informative: lines hash evenly over slices, so the model keeps one pool with l2.bandwidth)")
       .store(field([](ChipConfig & c) -> auto& { return c.l2.slices; }));
   P(r, "l2.bandwidth", T::kQuantity)
       .unit(U::kBandwidth)
