@@ -34,6 +34,7 @@ KernelTarget ChipConfig::kernel_target() const {
                                                     : AsyncCopy::kNone;
   t.tensor_flops_per_clock = compute.tensor_flops_per_clock;
   t.l2_bytes = l2.size;
+  t.l2_bandwidth = l2.bandwidth;
   t.memory_bandwidth = memory.peak_bandwidth();
   return t;
 }
