@@ -94,13 +94,21 @@ TEST(Platform, SkinnyDecodeGemmIsBoundByHbmBandwidth) {
 
 TEST(Platform, MoreHbmBandwidthSpeedsUpSkinnyGemmButNotLargeGemm) {
   // Three more stacks: 60% more pseudo-channels, so 60% more bandwidth and activation rate
-  // (a faster pin alone would soon be limited by tFAW on these 128-byte tile rows).
+  // (a faster pin alone would soon be limited by tFAW on these 128-byte tile rows). The plan is
+  // fixed so that only the memory system differs.
   const auto base = chip("h100_sxm");
   const auto fast = chip("h100_sxm", {"memory.stacks=8"});
-  const double skinny_gain =
-      gemm(base, "64x8192x8192").latency_s / gemm(fast, "64x8192x8192").latency_s;
-  const double large_gain =
-      gemm(base, "4096x4096x4096").latency_s / gemm(fast, "4096x4096x4096").latency_s;
+  auto fixed_plan = [&](const config::ChipConfig& c, const std::string& shape) {
+    const auto problem = gemm::parse_gemm_problem(shape, DType::kBf16);
+    const auto plan = gemm::plan_gemm(problem, base.kernel_target());  // same plan on both
+    run::BuiltWorkload w;
+    w.trace = gemm::emit_gemm_trace(problem, plan, base.kernel_target());
+    w.flops = problem.flops();
+    w.description = shape;
+    return run::simulate(w, c).latency_s;
+  };
+  const double skinny_gain = fixed_plan(base, "64x8192x8192") / fixed_plan(fast, "64x8192x8192");
+  const double large_gain = fixed_plan(base, "4096x4096x4096") / fixed_plan(fast, "4096x4096x4096");
   EXPECT_GT(skinny_gain, 1.1);  // HBM-bound: follows the bandwidth (launch and L2 dilute it)
   EXPECT_LT(large_gain, 1.03);  // compute-bound: does not
 }
