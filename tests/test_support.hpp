@@ -58,12 +58,14 @@ struct CliResult {
   std::string out, err;
 };
 
-// Runs the xpusim binary with `args` (a shell-quoted string), capturing stdout and stderr.
-inline CliResult run_cli(const std::string& args) {
+// Runs the xpusim binary with `args` (a shell-quoted string) in folder `cwd` (default: the
+// current one), capturing stdout and stderr.
+inline CliResult run_cli(const std::string& args, const std::filesystem::path& cwd = {}) {
   TempDir tmp;
   const auto out = tmp.path() / "out", err = tmp.path() / "err";
+  const std::string cd = cwd.empty() ? "" : "cd '" + cwd.string() + "' && ";
   const std::string cmd =
-      std::string(XPUSIM_BINARY) + " " + args + " >" + out.string() + " 2>" + err.string();
+      cd + std::string(XPUSIM_BINARY) + " " + args + " >" + out.string() + " 2>" + err.string();
   const int raw = std::system(cmd.c_str());
   CliResult r;
   r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
