@@ -111,16 +111,15 @@ TEST(AttentionFunctional, EveryConfigurationWithinItsBound) {
 TEST(AttentionFunctional, Fp32IntermediatesLeaveOnlyAccumulationError) {
   // With P and dS kept in fp32 only fp32 accumulation and exp/log rounding remain. The bounds are
   // worst cases (a score may err by gamma_d * scale * sum |q||k|, which grows with d and |q|), so
-  // they sit 100-1000x above the errors actually seen, yet stay within a few percent of the
-  // values: the forward's 1e-3 of max |O| typically (1.5e-2 for MLA's 576-wide scores), the
-  // gradients' looser since dK and dQ cancel heavily (every row of dS sums to zero) while the
-  // bound sums magnitudes.
+  // they sit 100-1000x above the errors actually seen, yet stay well within the values: the
+  // forward's ~1e-3 of max |O| (1.5e-2 for MLA's 576-wide scores), the gradients' below 1e-3 of
+  // the largest gradient (their inputs O and LSE enter with their measured errors).
   for (const Case& c : cases()) {
     const AttentionCheck check = run(c, false);
     SCOPED_TRACE(std::string(c.name) + "\n" + check.to_string());
     EXPECT_TRUE(check.within_bound());
     for (const ErrorCheck& e : check.outputs) {
-      const double relative = e.name[0] == 'd' ? 5e-2 : 2e-2;
+      const double relative = e.name[0] == 'd' ? 5e-3 : 2e-2;
       EXPECT_LT(e.max_bound, relative * e.max_abs_reference + 1e-6) << e.name;
     }
   }

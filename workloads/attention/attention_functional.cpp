@@ -328,6 +328,13 @@ Outputs tiled_decode(const AttentionPlan& p, const Inputs& in, const RoundingMod
   return out;
 }
 
+// A matrix as the kernels store it (O) or feed it to an MMA (P, dS): rounded to the dtype, or
+// kept in fp32 when the check keeps intermediates in fp32.
+MatrixF stored_o(const MatrixF& m, DType t, const RoundingModel& r) {
+  if (r.u_p == 0) return m;
+  return m.unaryExpr([t](float x) { return float(gemm::round_to_dtype(x, t)); });
+}
+
 struct Gradients {  // dQ per (sequence, query head); dK, dV per (sequence, KV head)
   std::vector<MatrixF> dq, dk, dv;
   std::uint64_t tiles_visited = 0;
@@ -340,10 +347,7 @@ Gradients tiled_backward(const AttentionPlan& p, const Inputs& in, const Outputs
   const KernelShape& s = p.shape;
   const auto q = to_float(in.q), k = to_float(in.k), v = to_float(in.v), d_o = to_float(in.d_o);
   const float scale = float(g.softmax_scale());
-  auto round = [&](const MatrixF& m) -> MatrixF {
-    if (r.u_p == 0) return m;
-    return m.unaryExpr([&](float x) { return float(gemm::round_to_dtype(x, g.dtype)); });
-  };
+  auto round = [&](const MatrixF& m) { return stored_o(m, g.dtype, r); };
   std::vector<VectorF> delta;  // D = rowsum(dO * O), O as stored
   std::vector<MatrixF> dq_accum, dk_heads, dv_heads;
   for (std::size_t i = 0; i < q.size(); ++i) {
@@ -505,8 +509,15 @@ AttentionCheck check_attention(const AttentionProblem& g, const AttentionPlan& p
       }
       const ReferenceGradients rg =
           reference_backward(in.q[qh], in.k[kvh], in.v[kvh], in.d_o[qh], scale, f);
-      const GradientBound gb = backward_bound(in.q[qh], in.k[kvh], in.v[kvh], in.d_o[qh], f, rg, fb,
-                                              scale, visible, plan.row_tiles(b), kv_tiles, r);
+      // The O (as stored) and LSE the backward reads, and how far they are from exact; the
+      // forward's own bound covers them too.
+      const MatrixD o_used = stored_o(fwd.o[qh], g.dtype, r).cast<double>();
+      const VectorD lse_used = fwd.lse[qh].cast<double>();
+      compare(o_check, o_used.cast<float>(), f.o,
+              (fb.o + kBoundSafety * r.u_p * f.o.cwiseAbs()).array() + r.h_p);
+      const GradientBound gb = backward_bound(
+          in.q[qh], in.k[kvh], in.v[kvh], in.d_o[qh], f, rg, (o_used - f.o).cwiseAbs(),
+          (lse_used - f.lse).cwiseAbs(), scale, visible, plan.row_tiles(b), kv_tiles, r);
       compare(dq_check, grads.dq[qh], rg.dq, gb.dq);
       const std::size_t m = h % s.group();
       if (m == 0) {
@@ -527,7 +538,8 @@ AttentionCheck check_attention(const AttentionProblem& g, const AttentionPlan& p
     }
   }
   if (g.pass == Pass::kBackward) {
-    check.outputs = {dq_check, dk_check, dv_check};
+    o_check.name = "O (stored, read by the backward)";
+    check.outputs = {o_check, dq_check, dk_check, dv_check};
   } else {
     check.outputs.push_back(o_check);
     if (g.pass == Pass::kForward) check.outputs.push_back(lse_check);

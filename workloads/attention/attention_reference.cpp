@@ -101,7 +101,8 @@ ForwardBound forward_bound(const MatrixD& q, const MatrixD& k, const MatrixD& v,
 
 GradientBound backward_bound(const MatrixD& q, const MatrixD& k, const MatrixD& v,
                              const MatrixD& d_o, const ReferenceForward& f,
-                             const ReferenceGradients& g, const ForwardBound& fb, double scale,
+                             const ReferenceGradients& g, const MatrixD& o_error,
+                             const VectorD& lse_error, double scale,
                              const std::vector<std::uint64_t>& visible, std::uint64_t q_tiles,
                              std::uint64_t kv_tiles, const RoundingModel& r) {
   const double d = double(q.cols()), dv = double(v.cols());
@@ -113,9 +114,9 @@ GradientBound backward_bound(const MatrixD& q, const MatrixD& k, const MatrixD& 
   // Relative error of the recomputed P: score, LSE, subtraction and exp.
   MatrixD rho = scale * gamma_fp32(d) * (q.cwiseAbs() * k.cwiseAbs().transpose()) +
                 2 * kU * f.t.cwiseAbs() + kU * (f.t.colwise() - f.lse).cwiseAbs();
-  rho = (rho.colwise() + fb.lse).array() + 2 * kU;
+  rho = (rho.colwise() + lse_error).array() + 2 * kU;
   const MatrixD pi = gamma_fp32(dv) * (abs_do * v.cwiseAbs().transpose());
-  const VectorD delta = abs_do.cwiseProduct(fb.o + r.u_p * f.o.cwiseAbs()).rowwise().sum() +
+  const VectorD delta = abs_do.cwiseProduct(o_error).rowwise().sum() +
                         gamma_fp32(dv) * abs_do.cwiseProduct(f.o.cwiseAbs()).rowwise().sum();
   const MatrixD abs_ds = g.ds.cwiseAbs();
   MatrixD sigma = rho.cwiseProduct(dp_minus_d) + pi + kU * dp_minus_d;

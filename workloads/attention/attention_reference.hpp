@@ -27,10 +27,13 @@
 //   3u(L_i + 1), L_i = M_i + ln n_i + 1 >= |lse|, and the weights exp(lse_s - lse) by
 //   kappa <= 2 dL + gamma_S + 8u (L_i + 1); x_i = kappa + gamma_S + u. The LSE = m + ln l itself
 //   errs by at most rho_i + gamma_{n+T} + 3u(|lse_i| + M_i + 1) (|ln l| <= |lse| + M).
-// Backward (FA2; P recomputed from the forward's LSE, D = rowsum(dO * O) from the stored O):
-//   P errs relatively by rho'_ij = e_ij + lse error + u|t_ij - lse_i| + 2u; dP = dO V^T by
-//   pi_ij = gamma_dv (|dO||V|^T)_ij; D by delta_i = sum_c |dO_ic| (forward O bound + u_p |O_ic|)
-//   + gamma_dv sum_c |dO_ic O_ic|; dS = P (dP - D), rounded for the MMAs, by
+// Backward (FA2; P recomputed from the forward's LSE, D = rowsum(dO * O) from the stored O). O
+// and the LSE are inputs of the backward kernel: their actual deviations from the exact values,
+// do_ic = |O_used - O|_ic and dl_i = |lse_used - lse|_i (measured; the forward check bounds them
+// in turn), enter as input perturbations:
+//   P errs relatively by rho'_ij = e_ij + dl_i + u|t_ij - lse_i| + 2u; dP = dO V^T by
+//   pi_ij = gamma_dv (|dO||V|^T)_ij; D by delta_i = sum_c |dO_ic| do_ic + gamma_dv sum_c
+//   |dO_ic O_ic|; dS = P (dP - D), rounded for the MMAs, by
 //     sigma_ij = p_ij (rho'_ij |dP_ij - D_i| + pi_ij + delta_i + u |dP_ij - D_i|)
 //                + (u + u_p) |dS_ij| + h_p;
 //   dV = P^T dO (P rounded): (p (rho' + u_p) + h_p)^T |dO| + gamma_{sq+Tq} p^T |dO|;
@@ -92,9 +95,11 @@ struct GradientBound {
   MatrixD dq, dk, dv;
   MatrixD dk_magnitude, dv_magnitude;  // what a GQA group sum's rounding scales with
 };
+// o_error, lse_error: |O - exact O| and |LSE - exact LSE| of the O and LSE the kernel reads.
 GradientBound backward_bound(const MatrixD& q, const MatrixD& k, const MatrixD& v,
                              const MatrixD& d_o, const ReferenceForward& f,
-                             const ReferenceGradients& g, const ForwardBound& fb, double scale,
+                             const ReferenceGradients& g, const MatrixD& o_error,
+                             const VectorD& lse_error, double scale,
                              const std::vector<std::uint64_t>& visible, std::uint64_t q_tiles,
                              std::uint64_t kv_tiles, const RoundingModel& r);
 
