@@ -39,7 +39,7 @@ std::vector<Case> cases() {
        "heads=2,kv_heads=1,head_dim=64,seq_q=17:300:129,seq_kv=17:450:200,causal=1",
        h100,
        {.bn = 64}},
-      {"fp8", "batch=1,heads=2,head_dim=128,seq_q=256,seq_kv=384", h100, {}},
+      {"fp8", "batch=1,heads=2,head_dim=128,seq_q=256,seq_kv=384,dtype=fp8", h100, {}},
       {"dv_differs", "batch=1,heads=2,head_dim=192,head_dim_v=128,seq_q=140,seq_kv=220", h100, {}},
       {"hd256", "batch=1,heads=1,head_dim=256,seq_q=150,seq_kv=250,causal=1", h100, {}},
       {"decode_split",
