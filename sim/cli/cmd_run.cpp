@@ -7,6 +7,7 @@
 #include "sim/common/error.hpp"
 #include "sim/report/table.hpp"
 #include "sim/run/workload.hpp"
+#include "workloads/attention/attention_functional.hpp"
 #include "workloads/gemm/gemm_functional.hpp"
 
 namespace xpusim::cli {
@@ -16,6 +17,7 @@ struct RunOptions {
   std::string chip;
   std::string gemm;
   std::string stream;
+  std::string attention;
   std::string dtype;
   std::uint64_t elements = stream::kBabelStreamDefaultElements;
   std::vector<std::string> sets;
@@ -35,10 +37,17 @@ DType parse_dtype_option(const std::string& text, DType fallback) {
 }  // namespace
 
 run::WorkloadSpec workload_from_options(const std::string& gemm, const std::string& stream_op,
-                                        const std::string& dtype, std::uint64_t elements) {
-  if (gemm.empty() == stream_op.empty())
-    throw UserError("give exactly one workload: --gemm MxNxK or --stream copy|scale|add|triad|dot");
+                                        const std::string& dtype, std::uint64_t elements,
+                                        const std::string& attention) {
+  if (int(!gemm.empty()) + int(!stream_op.empty()) + int(!attention.empty()) != 1)
+    throw UserError(
+        "give exactly one workload: --gemm MxNxK, --stream copy|scale|add|triad|dot or "
+        "--attention batch=..,heads=..,head_dim=..,seq_q=..,seq_kv=..");
   if (!gemm.empty()) return run::gemm_spec(gemm, parse_dtype_option(dtype, DType::kBf16));
+  if (!attention.empty())
+    return run::attention_spec(
+        attention, dtype.empty() ? std::nullopt
+                                 : std::optional<DType>(parse_dtype_option(dtype, DType::kBf16)));
   return run::stream_spec(stream_op, parse_dtype_option(dtype, DType::kFp64), elements);
 }
 
@@ -55,10 +64,26 @@ namespace {
 void run_run(const RunOptions& opt, const CliContext& ctx) {
   const config::ChipConfig chip = config::load_chip(opt.chip, ctx.config_dir(), opt.sets);
   const run::WorkloadSpec spec =
-      workload_from_options(opt.gemm, opt.stream, opt.dtype, opt.elements);
+      workload_from_options(opt.gemm, opt.stream, opt.dtype, opt.elements, opt.attention);
   const run::BuiltWorkload work = run::build_workload(spec, chip);
   std::string check_text;
   nlohmann::ordered_json check_json;
+  if (opt.check && work.attention_plan) {
+    const attention::AttentionCheck c =
+        attention::check_attention(spec.attention, *work.attention_plan);
+    bool ok = c.computed;
+    for (const auto& o : c.outputs) ok = ok && o.within_bound;
+    check_text =
+        c.computed ? (ok ? "within bounds" : "OUT OF BOUNDS") : "skipped: " + c.skipped_because;
+    check_json = {
+        {"computed", c.computed}, {"within_bound", ok}, {"skipped_because", c.skipped_because}};
+    for (const auto& o : c.outputs) {
+      check_text += "; " + o.to_string();
+      check_json["outputs"][o.name] = {{"max_abs_error", o.max_abs_error},
+                                       {"bound", o.max_bound},
+                                       {"within_bound", o.within_bound}};
+    }
+  }
   if (opt.check && work.gemm_plan) {
     const gemm::GemmCheck c = gemm::check_gemm(spec.gemm, *work.gemm_plan);
     check_text = c.to_string();
@@ -112,6 +137,10 @@ void register_run(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--chip", opt->chip, "chip config name or YAML path")->required();
   cmd->add_option("--gemm", opt->gemm, "GEMM shape MxNxK (A row-major, B column-major: cuBLAS TN)");
   cmd->add_option("--stream", opt->stream, "STREAM kernel: copy, scale, add, triad or dot");
+  cmd->add_option(
+      "--attention", opt->attention,
+      "FlashAttention: batch=..,heads=..,kv_heads=..,head_dim=..,seq_q=..,seq_kv=..,causal=0|1,"
+      "pass=fwd|bwd|decode (docs/attention.md)");
   cmd->add_option("--dtype", opt->dtype, "element type (GEMM default bf16, STREAM default fp64)");
   cmd->add_option("--elements", opt->elements, "STREAM array length (default 2^25, BabelStream's)");
   cmd->add_option("--quantum", opt->quantum_ns, "temporal-decoupling quantum in ns (default 250)");

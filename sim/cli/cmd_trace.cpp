@@ -14,7 +14,7 @@ namespace xpusim::cli {
 namespace {
 
 struct RecordOptions {
-  std::string chip, gemm, stream, dtype, out;
+  std::string chip, gemm, stream, attention, dtype, out;
   std::uint64_t elements = stream::kBabelStreamDefaultElements;
   std::vector<std::string> sets;
 };
@@ -64,6 +64,7 @@ void register_trace(CLI::App& app, CliContext& ctx) {
   r->add_option("--chip", rec->chip, "chip the planner targets")->required();
   r->add_option("--gemm", rec->gemm, "GEMM shape MxNxK");
   r->add_option("--stream", rec->stream, "STREAM kernel: copy, scale, add, triad or dot");
+  r->add_option("--attention", rec->attention, "FlashAttention problem (see `xpusim run --help`)");
   r->add_option("--dtype", rec->dtype, "element type");
   r->add_option("--elements", rec->elements, "STREAM array length");
   r->add_option("--out", rec->out, "output file")->required();

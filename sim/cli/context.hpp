@@ -33,7 +33,8 @@ void register_validate(CLI::App& app, CliContext& ctx);
 
 // The workload named by --gemm / --stream and --dtype, shared by run and trace record.
 run::WorkloadSpec workload_from_options(const std::string& gemm, const std::string& stream_op,
-                                        const std::string& dtype, std::uint64_t elements);
+                                        const std::string& dtype, std::uint64_t elements,
+                                        const std::string& attention = "");
 // Platform options from --quantum (ns), checked.
 platform::PlatformOptions platform_options(double quantum_ns);
 

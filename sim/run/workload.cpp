@@ -4,6 +4,7 @@
 
 #include "sim/common/error.hpp"
 #include "sim/run/power_model.hpp"
+#include "workloads/attention/attention_trace.hpp"
 #include "workloads/gemm/gemm_trace.hpp"
 
 namespace xpusim::run {
@@ -16,6 +17,18 @@ WorkloadSpec gemm_spec(const std::string& shape, DType dtype) {
   s.kind = WorkloadSpec::Kind::kGemm;
   s.dtype = dtype;
   s.gemm = gemm::parse_gemm_problem(shape, dtype);
+  return s;
+}
+
+WorkloadSpec attention_spec(const std::string& text, std::optional<DType> dtype) {
+  WorkloadSpec s;
+  s.kind = WorkloadSpec::Kind::kAttention;
+  s.attention = attention::parse_attention_problem(text);
+  if (dtype) {
+    s.attention.dtype = *dtype;
+    attention::validate(s.attention);
+  }
+  s.dtype = s.attention.dtype;
   return s;
 }
 
@@ -45,6 +58,17 @@ BuiltWorkload build_workload(const WorkloadSpec& spec, const config::ChipConfig&
     w.plan = plan.to_string();
     w.flops = spec.gemm.flops();
     w.gemm_plan = plan;
+  } else if (spec.kind == WorkloadSpec::Kind::kAttention) {
+    if (chip.compute.tensor_flops_per_clock[static_cast<int>(spec.attention.dtype)] <= 0)
+      throw UserError(fmt::format("{} has no {} tensor-core rate: {} attention cannot run on it",
+                                  chip.name, dtype_name(spec.attention.dtype),
+                                  dtype_name(spec.attention.dtype)));
+    attention::AttentionPlan plan = attention::plan_attention(spec.attention, target);
+    w.trace = attention::emit_attention_trace(spec.attention, plan, target);
+    w.description = "attention " + spec.attention.to_string();
+    w.plan = plan.to_string();
+    w.flops = spec.attention.flops();
+    w.attention_plan = plan;
   } else {
     w.trace = stream::emit_stream_trace(spec.stream_op, target, spec.stream_elements, spec.dtype);
     w.description = fmt::format("stream {} {} x {}", stream::stream_op_name(spec.stream_op),

@@ -9,14 +9,16 @@
 #include "sim/config/chip_config.hpp"
 #include "sim/run/run_report.hpp"
 #include "sim/trace/trace.hpp"
+#include "workloads/attention/attention_plan.hpp"
 #include "workloads/gemm/gemm_plan.hpp"
 #include "workloads/stream/stream_trace.hpp"
 
 namespace xpusim::run {
 
 struct WorkloadSpec {
-  enum class Kind { kGemm, kStream } kind = Kind::kGemm;
+  enum class Kind { kGemm, kStream, kAttention } kind = Kind::kGemm;
   gemm::GemmProblem gemm;
+  attention::AttentionProblem attention;
   stream::StreamOp stream_op = stream::StreamOp::kCopy;
   std::uint64_t stream_elements = stream::kBabelStreamDefaultElements;
   DType dtype = DType::kBf16;
@@ -29,9 +31,13 @@ struct BuiltWorkload {
   double flops = 0;         // useful work (GEMM)
   double bytes = 0;         // bytes the benchmark counts as moved (STREAM)
   std::optional<gemm::GemmPlan> gemm_plan;
+  std::optional<attention::AttentionPlan> attention_plan;
 };
 
 WorkloadSpec gemm_spec(const std::string& shape, DType dtype);
+// "batch=..,heads=..,kv_heads=..,head_dim=..,seq_q=..,seq_kv=..,causal=..,pass=fwd|bwd|decode"
+// (',' or ';'); `dtype`, when given, overrides the text's.
+WorkloadSpec attention_spec(const std::string& text, std::optional<DType> dtype);
 WorkloadSpec stream_spec(const std::string& op, DType dtype, std::uint64_t elements);
 
 BuiltWorkload build_workload(const WorkloadSpec& spec, const config::ChipConfig& chip);

@@ -94,19 +94,21 @@ std::vector<ValidationRow> validate_table(const CsvTable& table,
         throw UserError(
             fmt::format("{} fields, the header has {}", rec.fields.size(), table.header.size()));
       row.measured = parse_value(get("value"));
-      if (row.kind != "gemm" && row.kind != "stream") {
+      if (row.kind != "gemm" && row.kind != "stream" && row.kind != "attention") {
         row.status = "skipped";
         row.message = fmt::format("kind '{}' is not simulated yet", row.kind);
         rows.push_back(row);
         continue;
       }
-      if (get("devices") != "1") throw UserError("gemm and stream rows run on 1 device");
+      if (get("devices") != "1") throw UserError("gemm, stream and attention rows run on 1 device");
       const auto params = parse_params(get("params"));
       const auto dtype = parse_dtype(get("dtype"));
       if (!dtype) throw UserError(fmt::format("dtype '{}' is unknown", get("dtype")));
       run::WorkloadSpec spec;
       if (row.kind == "gemm") {
         spec = run::gemm_spec(get("params"), *dtype);
+      } else if (row.kind == "attention") {
+        spec = run::attention_spec(get("params"), *dtype);
       } else {
         const auto op = params.find("op");
         if (op == params.end()) throw UserError("stream params need op=copy|scale|add|triad|dot");
