@@ -1,10 +1,9 @@
 #include "models/hbm/hbm_model.hpp"
 
-#include <bit>
-
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <utility>
 
 #include "sim/common/error.hpp"
@@ -58,9 +57,10 @@ HbmModel::HbmModel(const HbmConfig& config) : config_(config) {
   burst_bytes_ = config_.burst_bytes();
   chunks_per_row_ = config_.row_bytes / config_.interleave_bytes;
   interleave_div_ = Divisor(config_.interleave_bytes);
+  pcs_div_ = Divisor(static_cast<std::uint64_t>(num_pcs_));
   groups_div_ = Divisor(static_cast<std::uint64_t>(config_.bank_groups));
   per_group_div_ = Divisor(static_cast<std::uint64_t>(config_.banks_per_group));
-  chunks_per_row_div_ = Divisor(chunks_per_row_);
+  groups_rows_div_ = Divisor(static_cast<std::uint64_t>(config_.bank_groups) * chunks_per_row_);
   burst_div_ = Divisor(burst_bytes_);
   burst_time_ = config_.burst_time();
   slot_time_ = std::max(burst_time_, t.tCCD_S);
@@ -69,7 +69,8 @@ HbmModel::HbmModel(const HbmConfig& config) : config_(config) {
   const auto pcs = static_cast<std::uint64_t>(num_pcs_);
   pcs_.resize(pcs);
   banks_.resize(pcs * banks_per_pc_);
-  bank_groups_.resize(pcs * static_cast<std::uint64_t>(config_.bank_groups));
+  bank_groups_per_pc_ = static_cast<std::uint32_t>(config_.bank_groups);
+  bank_groups_.resize(pcs * bank_groups_per_pc_);
   for (std::uint64_t p = 0; p < pcs; ++p) {
     pcs_[p].refresh_due = t.tREFI + t.tREFI / pcs * p;   // staggered over pseudo-channels
     for (std::uint64_t b = 0; b < banks_per_pc_; ++b) {  // and over the banks of one
@@ -86,23 +87,18 @@ void HbmModel::check_range(std::uint64_t addr, std::uint64_t bytes) const {
   }
 }
 
-HbmModel::Divisor::Divisor(std::uint64_t v) : value(v) {
-  if (v != 0 && (v & (v - 1)) == 0) shift = std::countr_zero(v);
-}
-
 HbmModel::Run HbmModel::decode(std::uint64_t addr, std::uint64_t bytes) const {
   const std::uint64_t chunk = interleave_div_.div(addr);
   const std::uint64_t offset = interleave_div_.mod(addr);
-  const std::uint64_t pcs = static_cast<std::uint64_t>(num_pcs_);
-  const std::uint64_t local = chunk / pcs;
-  const std::uint64_t slot = chunk - local * pcs;
-  const std::uint64_t above_columns = chunks_per_row_div_.div(groups_div_.div(local));
+  const std::uint64_t local = pcs_div_.div(chunk);
+  const std::uint64_t slot = chunk - local * pcs_div_.value();
+  const std::uint64_t above_columns = groups_rows_div_.div(local);
   const std::uint64_t row = per_group_div_.div(above_columns);
   const std::uint64_t hash = fold(row);
   Run run;
-  run.pc = static_cast<std::uint32_t>((slot + fold(local)) % pcs);
+  run.pc = static_cast<std::uint32_t>(pcs_div_.mod(slot + fold(local)));
   run.bank_group = static_cast<std::uint32_t>(groups_div_.mod(groups_div_.mod(local) + hash));
-  run.bank = run.bank_group * static_cast<std::uint32_t>(per_group_div_.value) +
+  run.bank = run.bank_group * static_cast<std::uint32_t>(per_group_div_.value()) +
              static_cast<std::uint32_t>(
                  per_group_div_.mod(per_group_div_.mod(above_columns) + groups_div_.div(hash)));
   run.row = row;
@@ -135,7 +131,7 @@ void HbmModel::for_each_run(std::uint64_t addr, std::uint64_t bytes, F&& f) cons
   const std::uint64_t interleave = config_.interleave_bytes;
   const std::uint64_t end = addr + bytes;
   while (addr < end) {
-    const std::uint64_t piece = std::min(end, (addr / interleave + 1) * interleave) - addr;
+    const std::uint64_t piece = std::min(end, (interleave_div_.div(addr) + 1) * interleave) - addr;
     f(decode(addr, piece));
     addr += piece;
   }
@@ -165,15 +161,20 @@ void HbmModel::charge(Cause cause, Picos amount) {
 void HbmModel::charge_gap(Pc& pc, Picos start, Picos refresh_bound, Picos turn_bound) {
   Picos cur = pc.bus_free;
   if (start <= cur) return;
-  std::array<std::pair<Picos, Cause>, 2> bounds{
-      {{refresh_bound, Cause::kRefresh}, {turn_bound, Cause::kTurnaround}}};
-  if (bounds[1].first < bounds[0].first) std::swap(bounds[0], bounds[1]);
-  for (const auto& [bound, cause] : bounds) {
+  const auto take = [&](Picos bound, Cause cause) {
     const Picos upto = std::min(bound, start);
     if (upto > cur) {
       charge(cause, upto - cur);
       cur = upto;
     }
+  };
+  // In time order; on a tie the second bound has nothing left to take.
+  if (turn_bound < refresh_bound) {
+    take(turn_bound, Cause::kTurnaround);
+    take(refresh_bound, Cause::kRefresh);
+  } else {
+    take(refresh_bound, Cause::kRefresh);
+    take(turn_bound, Cause::kTurnaround);
   }
   if (pc.frontier > cur && start > cur) {
     const Picos upto = std::min(pc.frontier, start);
@@ -236,44 +237,45 @@ bool HbmModel::refresh_bank(Bank& bank, Picos until) {
   return true;
 }
 
-HbmModel::Slot HbmModel::schedule(const Run& run, bool is_write, Picos earliest) {
+template <bool kWrite>
+HbmModel::Slot HbmModel::schedule(const Run& run, Picos earliest) {
   const HbmTiming& t = config_.timing;
   Pc& pc = pcs_[run.pc];
   Bank& bank = banks_[static_cast<std::uint64_t>(run.pc) * banks_per_pc_ + run.bank];
   BankGroup& group =
-      bank_groups_[static_cast<std::uint64_t>(run.pc) * config_.bank_groups + run.bank_group];
-  const Picos lat = is_write ? t.CWL : t.CL;
+      bank_groups_[static_cast<std::uint64_t>(run.pc) * bank_groups_per_pc_ + run.bank_group];
+  const Picos lat = kWrite ? t.CWL : t.CL;
   const Picos len = run.bursts * slot_time_;
 
   // Data bus: after the data already given to it, after the request is there, after the other
   // direction's last command (tRTW after reads, tWTR after writes), and not across a REFab.
-  const Dir dir = is_write ? Dir::kWrite : Dir::kRead;
+  const Dir dir = kWrite ? Dir::kWrite : Dir::kRead;
   if (pc.dir != dir) {
     if (pc.dir != Dir::kNone) ++stats_.read_write_turnarounds;
     pc.dir = dir;
   }
   Picos turn_col = 0;
-  if (is_write && pc.any_read) {
+  if (kWrite && pc.any_read) {
     turn_col = pc.last_read_col + t.tRTW;
-  } else if (!is_write && pc.any_write) {
+  } else if (!kWrite && pc.any_write) {
     turn_col =
         pc.last_write_end + (run.bank_group == pc.last_write_bank_group ? t.tWTR_L : t.tWTR_S);
   }
   const Picos idle_bound = earliest + lat;
   const Picos turn_bound = turn_col == 0 ? 0 : turn_col + lat;
-  Picos start = std::max({pc.bus_free, idle_bound, turn_bound});
+  Picos start = std::max(std::max(pc.bus_free, idle_bound), turn_bound);
   Picos refresh_bound = 0;
-  if (config_.refresh_mode == RefreshMode::kAllBank) {
+  if (config_.refresh_mode == RefreshMode::kAllBank && pc.refresh_due < start + len) {
     refresh_bound = refresh_pseudo_channel(pc, run.pc, start + len);
     start = std::max(start, refresh_bound);
   }
-  charge_gap(pc, start, refresh_bound, turn_bound);
+  if (start > pc.bus_free) charge_gap(pc, start, refresh_bound, turn_bound);
   pc.bus_free = start + len;
   stats_.bursts += run.bursts;
   stats_.data_transfer += run.bursts * burst_time_;
   stats_.bank_stall += run.bursts * (slot_time_ - burst_time_);  // tCCD_S longer than a burst
   const Picos bus_last_col = start + len - slot_time_ - lat;
-  if (is_write) {
+  if constexpr (kWrite) {
     pc.any_write = true;
     pc.last_write_end = bus_last_col + lat + burst_time_;
     pc.last_write_bank_group = run.bank_group;
@@ -287,8 +289,9 @@ HbmModel::Slot HbmModel::schedule(const Run& run, bool is_write, Picos earliest)
   const Picos spread = (run.bursts - 1) * (ccd_l_ - slot_time_);
   const Picos want = start - lat;
   const Picos bus_col = want > spread ? want - spread : 0;
-  const bool refreshed = config_.refresh_mode == RefreshMode::kPerBank && refresh_bank(bank, want);
-  const Picos tRCD = is_write ? t.tRCD_wr : t.tRCD_rd;
+  const bool refreshed = config_.refresh_mode == RefreshMode::kPerBank &&
+                         bank.refresh_due <= want && refresh_bank(bank, want);
+  const Picos tRCD = kWrite ? t.tRCD_wr : t.tRCD_rd;
   Picos col_ready;
   if (bank.open_row == run.row) {
     ++stats_.row_hits;
@@ -305,13 +308,13 @@ HbmModel::Slot HbmModel::schedule(const Run& run, bool is_write, Picos earliest)
     // The pseudo-channel's ACT slots (tRRD_S, tRRD_L, four per tFAW) are handed out in request
     // order; a bank that is not ready yet activates later and its slot goes to another bank's
     // ACT, as with the data bus.
-    const Picos act_slot =
-        std::max({earliest, pc.next_act, group.next_act, pc.faw_free[pc.faw_pos]});
+    const Picos act_slot = std::max(std::max(earliest, pc.next_act),
+                                    std::max(group.next_act, pc.faw_free[pc.faw_pos]));
     pc.faw_free[pc.faw_pos] = act_slot + t.tFAW;
     pc.faw_pos = (pc.faw_pos + 1) % static_cast<std::uint32_t>(pc.faw_free.size());
     pc.next_act = act_slot + t.tRRD_S;
     group.next_act = act_slot + t.tRRD_L;
-    const Picos act = std::max({act_slot, act_ready, bank.next_act});
+    const Picos act = std::max(std::max(act_slot, act_ready), bank.next_act);
     ++stats_.activates;
     bank.act = act;
     bank.next_act = act + t.tRC;
@@ -322,11 +325,12 @@ HbmModel::Slot HbmModel::schedule(const Run& run, bool is_write, Picos earliest)
   // not hold up the other banks of its group. Within one bank, column commands stay in order.
   const Picos group_slot = std::max(group.next_col, bus_col);
   group.next_col = group_slot + run.bursts * ccd_l_;
-  const Picos c0 = std::max({col_ready, earliest, group_slot, bank.next_col, turn_col});
+  const Picos c0 = std::max(
+      std::max(std::max(col_ready, earliest), std::max(group_slot, bank.next_col)), turn_col);
   const Picos c_last = c0 + (run.bursts - 1) * ccd_l_;
   bank.next_col = c_last + ccd_l_;
-  bank.pre_ok = std::max({bank.pre_ok, bank.act + t.tRAS,
-                          is_write ? c_last + t.CWL + burst_time_ + t.tWR : c_last + t.tRTP});
+  bank.pre_ok = std::max(std::max(bank.pre_ok, bank.act + t.tRAS),
+                         kWrite ? c_last + t.CWL + burst_time_ + t.tWR : c_last + t.tRTP);
   const Picos end = c_last + lat + burst_time_;
   if (end > pc.frontier) {
     pc.frontier = end;
@@ -351,7 +355,7 @@ void HbmModel::drain_pseudo_channel(std::uint32_t index, Picos now) {
   Pc& pc = pcs_[index];
   bool first = true;
   for (const WriteRun& w : pc.write_queue) {
-    const Slot slot = schedule(w.run, true, std::max(now, w.arrival));
+    const Slot slot = schedule<true>(w.run, std::max(now, w.arrival));
     if (first) pc.drain_start = slot.start;
     first = false;
     pc.write_done = std::max(pc.write_done, slot.end);
@@ -360,30 +364,86 @@ void HbmModel::drain_pseudo_channel(std::uint32_t index, Picos now) {
   pc.queued_bursts = 0;
 }
 
+// Reads are decoded a batch ahead of being scheduled, and the state each run will touch (its
+// pseudo-channel, bank group and bank, spread at random over a few hundred KB) is prefetched
+// meanwhile. The runs are still scheduled one by one in address order, as without the batch.
+class HbmModel::ReadBatch {
+ public:
+  ReadBatch(HbmModel& hbm, Picos arrival) : hbm_(hbm), arrival_(arrival), done_(arrival) {}
+  void add(const Run& run) {
+    hbm_.prefetch(run);
+    runs_[size_++] = run;
+    if (size_ == runs_.size()) flush();
+  }
+  // When the last read is delivered (or `arrival`, for none).
+  Picos finish() {
+    flush();
+    return done_;
+  }
+
+ private:
+  void flush() {
+    const Picos path = hbm_.config_.access_latency;
+    for (std::size_t i = 0; i < size_; ++i)
+      done_ = std::max(done_, hbm_.schedule<false>(runs_[i], arrival_).end + path);
+    size_ = 0;
+  }
+
+  HbmModel& hbm_;
+  Picos arrival_, done_;
+  std::array<Run, 16> runs_;
+  std::size_t size_ = 0;
+};
+
+void HbmModel::prefetch(const Run& run) const {
+#if defined(__GNUC__)
+  const std::uint64_t pc = run.pc;
+  __builtin_prefetch(&pcs_[pc]);
+  __builtin_prefetch(&banks_[pc * banks_per_pc_ + run.bank]);
+  __builtin_prefetch(&bank_groups_[pc * bank_groups_per_pc_ + run.bank_group]);
+#else
+  (void)run;
+#endif
+}
+
 Picos HbmModel::access(std::uint64_t addr, std::uint64_t bytes, bool is_write, Picos arrival) {
   if (bytes == 0) return arrival;
   check_range(addr, bytes);
+  if (is_write) return write_checked(addr, bytes, arrival);
+  ReadBatch reads(*this, arrival);
+  stats_.bytes_read += bytes;
+  for_each_run(addr, bytes, [&](const Run& run) { reads.add(run); });
+  return reads.finish();
+}
+
+Picos HbmModel::write_checked(std::uint64_t addr, std::uint64_t bytes, Picos arrival) {
   Picos done = arrival;
-  if (is_write) {
-    stats_.bytes_written += bytes;
-    for_each_run(addr, bytes,
-                 [&](const Run& run) { done = std::max(done, enqueue_write(run, arrival)); });
-  } else {
-    stats_.bytes_read += bytes;
-    for_each_run(addr, bytes, [&](const Run& run) {
-      done = std::max(done, schedule(run, false, arrival).end + config_.access_latency);
-    });
-  }
+  stats_.bytes_written += bytes;
+  for_each_run(addr, bytes,
+               [&](const Run& run) { done = std::max(done, enqueue_write(run, arrival)); });
   return done;
 }
 
 Picos HbmModel::access_2d(std::uint64_t base, std::uint32_t rows, std::uint32_t row_bytes,
                           std::uint64_t stride, bool is_write, Picos arrival) {
-  Picos done = arrival;
-  for (std::uint32_t i = 0; i < rows; ++i) {
-    done = std::max(done, access(base + i * stride, row_bytes, is_write, arrival));
+  if (rows == 0 || row_bytes == 0) return arrival;
+  // The rows ascend from `base`: when the last one ends inside the memory (and its address did
+  // not wrap around), so do all of them, and one range check serves the whole tile.
+  const std::uint64_t capacity = config_.capacity_bytes;
+  const std::uint64_t span = rows - 1;
+  const bool fits = base < capacity && (span == 0 || stride <= (capacity - base) / span) &&
+                    row_bytes <= capacity - base - span * stride;
+  if (!fits || is_write) {  // row by row (a row outside throws before any later one is issued)
+    Picos done = arrival;
+    for (std::uint32_t i = 0; i < rows; ++i)
+      done = std::max(done, access(base + i * stride, row_bytes, is_write, arrival));
+    return done;
   }
-  return done;
+  ReadBatch reads(*this, arrival);
+  stats_.bytes_read += std::uint64_t{rows} * row_bytes;
+  for (std::uint32_t i = 0; i < rows; ++i)
+    for_each_run(base + i * stride, row_bytes, [&](const Run& run) { reads.add(run); });
+  return reads.finish();
 }
 
 Picos HbmModel::drain(Picos now) {
