@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <array>
+#include <bit>
 #include <utility>
 
 #include "sim/common/error.hpp"
@@ -56,12 +56,19 @@ HbmModel::HbmModel(const HbmConfig& config) : config_(config) {
   banks_per_pc_ = static_cast<std::uint32_t>(config_.banks_per_pseudo_channel());
   burst_bytes_ = config_.burst_bytes();
   chunks_per_row_ = config_.row_bytes / config_.interleave_bytes;
-  interleave_div_ = Divisor(config_.interleave_bytes);
   pcs_div_ = Divisor(static_cast<std::uint64_t>(num_pcs_));
-  groups_div_ = Divisor(static_cast<std::uint64_t>(config_.bank_groups));
-  per_group_div_ = Divisor(static_cast<std::uint64_t>(config_.banks_per_group));
-  groups_rows_div_ = Divisor(static_cast<std::uint64_t>(config_.bank_groups) * chunks_per_row_);
-  burst_div_ = Divisor(burst_bytes_);
+  const std::uint64_t interleave = config_.interleave_bytes;
+  const auto groups = static_cast<std::uint64_t>(config_.bank_groups);
+  const auto per_group = static_cast<std::uint64_t>(config_.banks_per_group);
+  const std::uint64_t groups_rows = groups * chunks_per_row_;
+  mapping_ = {Divisor(interleave), Divisor(groups), Divisor(per_group), Divisor(groups_rows),
+              Divisor(burst_bytes_)};
+  if (std::has_single_bit(interleave) && std::has_single_bit(groups) &&
+      std::has_single_bit(per_group) && std::has_single_bit(groups_rows) &&
+      std::has_single_bit(burst_bytes_)) {
+    pow2_mapping_ = {Pow2Divisor(interleave), Pow2Divisor(groups), Pow2Divisor(per_group),
+                     Pow2Divisor(groups_rows), Pow2Divisor(burst_bytes_)};
+  }
   burst_time_ = config_.burst_time();
   slot_time_ = std::max(burst_time_, t.tCCD_S);
   ccd_l_ = std::max(slot_time_, t.tCCD_L);
@@ -87,29 +94,31 @@ void HbmModel::check_range(std::uint64_t addr, std::uint64_t bytes) const {
   }
 }
 
-HbmModel::Run HbmModel::decode(std::uint64_t addr, std::uint64_t bytes) const {
-  const std::uint64_t chunk = interleave_div_.div(addr);
-  const std::uint64_t offset = interleave_div_.mod(addr);
+template <typename Div>
+HbmModel::Run HbmModel::decode(const Mapping<Div>& m, std::uint64_t addr,
+                               std::uint64_t bytes) const {
+  const std::uint64_t chunk = m.interleave.div(addr);
+  const std::uint64_t offset = m.interleave.mod(addr);
   const std::uint64_t local = pcs_div_.div(chunk);
   const std::uint64_t slot = chunk - local * pcs_div_.value();
-  const std::uint64_t above_columns = groups_rows_div_.div(local);
-  const std::uint64_t row = per_group_div_.div(above_columns);
+  const std::uint64_t above_columns = m.groups_rows.div(local);
+  const std::uint64_t row = m.per_group.div(above_columns);
   const std::uint64_t hash = fold(row);
   Run run;
   run.pc = static_cast<std::uint32_t>(pcs_div_.mod(slot + fold(local)));
-  run.bank_group = static_cast<std::uint32_t>(groups_div_.mod(groups_div_.mod(local) + hash));
-  run.bank = run.bank_group * static_cast<std::uint32_t>(per_group_div_.value()) +
+  run.bank_group = static_cast<std::uint32_t>(m.groups.mod(m.groups.mod(local) + hash));
+  run.bank = run.bank_group * static_cast<std::uint32_t>(m.per_group.value()) +
              static_cast<std::uint32_t>(
-                 per_group_div_.mod(per_group_div_.mod(above_columns) + groups_div_.div(hash)));
+                 m.per_group.mod(m.per_group.mod(above_columns) + m.groups.div(hash)));
   run.row = row;
   run.bursts =
-      static_cast<std::uint32_t>(burst_div_.div(offset + bytes - 1) - burst_div_.div(offset) + 1);
+      static_cast<std::uint32_t>(m.burst.div(offset + bytes - 1) - m.burst.div(offset) + 1);
   return run;
 }
 
 HbmLocation HbmModel::locate(std::uint64_t addr) const {
   check_range(addr, 1);
-  const Run run = decode(addr, 1);
+  const Run run = decode(mapping_, addr, 1);
   const std::uint64_t local =
       addr / config_.interleave_bytes / static_cast<std::uint64_t>(num_pcs_);
   const std::uint64_t col_chunk =
@@ -128,11 +137,20 @@ HbmLocation HbmModel::locate(std::uint64_t addr) const {
 
 template <typename F>
 void HbmModel::for_each_run(std::uint64_t addr, std::uint64_t bytes, F&& f) const {
-  const std::uint64_t interleave = config_.interleave_bytes;
+  if (pow2_mapping_)
+    for_each_run(*pow2_mapping_, addr, bytes, f);
+  else
+    for_each_run(mapping_, addr, bytes, f);
+}
+
+template <typename Div, typename F>
+void HbmModel::for_each_run(const Mapping<Div>& m, std::uint64_t addr, std::uint64_t bytes,
+                            F&& f) const {
+  const std::uint64_t interleave = m.interleave.value();
   const std::uint64_t end = addr + bytes;
   while (addr < end) {
-    const std::uint64_t piece = std::min(end, (interleave_div_.div(addr) + 1) * interleave) - addr;
-    f(decode(addr, piece));
+    const std::uint64_t piece = std::min(end, (m.interleave.div(addr) + 1) * interleave) - addr;
+    f(decode(m, addr, piece));
     addr += piece;
   }
 }
@@ -364,56 +382,32 @@ void HbmModel::drain_pseudo_channel(std::uint32_t index, Picos now) {
   pc.queued_bursts = 0;
 }
 
-// Reads are decoded a batch ahead of being scheduled, and the state each run will touch (its
-// pseudo-channel, bank group and bank, spread at random over a few hundred KB) is prefetched
-// meanwhile. The runs are still scheduled one by one in address order, as without the batch.
-class HbmModel::ReadBatch {
- public:
-  ReadBatch(HbmModel& hbm, Picos arrival) : hbm_(hbm), arrival_(arrival), done_(arrival) {}
-  void add(const Run& run) {
-    hbm_.prefetch(run);
-    runs_[size_++] = run;
-    if (size_ == runs_.size()) flush();
-  }
-  // When the last read is delivered (or `arrival`, for none).
-  Picos finish() {
-    flush();
-    return done_;
-  }
+Picos HbmModel::read_checked(std::uint64_t base, std::uint32_t rows, std::uint64_t row_bytes,
+                             std::uint64_t stride, Picos arrival) {
+  stats_.bytes_read += rows * row_bytes;
+  return pow2_mapping_ ? read_rows(*pow2_mapping_, base, rows, row_bytes, stride, arrival)
+                       : read_rows(mapping_, base, rows, row_bytes, stride, arrival);
+}
 
- private:
-  void flush() {
-    const Picos path = hbm_.config_.access_latency;
-    for (std::size_t i = 0; i < size_; ++i)
-      done_ = std::max(done_, hbm_.schedule<false>(runs_[i], arrival_).end + path);
-    size_ = 0;
+// One loop over the rows and their runs, so that decoding is inline and only schedule() is a call.
+template <typename Div>
+Picos HbmModel::read_rows(const Mapping<Div>& m, std::uint64_t base, std::uint32_t rows,
+                          std::uint64_t row_bytes, std::uint64_t stride, Picos arrival) {
+  const Picos path = config_.access_latency;
+  Picos done = arrival;
+  for (std::uint32_t i = 0; i < rows; ++i) {
+    for_each_run(m, base + i * stride, row_bytes, [&](const Run& run) {
+      done = std::max(done, schedule<false>(run, arrival).end + path);
+    });
   }
-
-  HbmModel& hbm_;
-  Picos arrival_, done_;
-  std::array<Run, 16> runs_;
-  std::size_t size_ = 0;
-};
-
-void HbmModel::prefetch(const Run& run) const {
-#if defined(__GNUC__)
-  const std::uint64_t pc = run.pc;
-  __builtin_prefetch(&pcs_[pc]);
-  __builtin_prefetch(&banks_[pc * banks_per_pc_ + run.bank]);
-  __builtin_prefetch(&bank_groups_[pc * bank_groups_per_pc_ + run.bank_group]);
-#else
-  (void)run;
-#endif
+  return done;
 }
 
 Picos HbmModel::access(std::uint64_t addr, std::uint64_t bytes, bool is_write, Picos arrival) {
   if (bytes == 0) return arrival;
   check_range(addr, bytes);
   if (is_write) return write_checked(addr, bytes, arrival);
-  ReadBatch reads(*this, arrival);
-  stats_.bytes_read += bytes;
-  for_each_run(addr, bytes, [&](const Run& run) { reads.add(run); });
-  return reads.finish();
+  return read_checked(addr, 1, bytes, 0, arrival);
 }
 
 Picos HbmModel::write_checked(std::uint64_t addr, std::uint64_t bytes, Picos arrival) {
@@ -439,11 +433,7 @@ Picos HbmModel::access_2d(std::uint64_t base, std::uint32_t rows, std::uint32_t 
       done = std::max(done, access(base + i * stride, row_bytes, is_write, arrival));
     return done;
   }
-  ReadBatch reads(*this, arrival);
-  stats_.bytes_read += std::uint64_t{rows} * row_bytes;
-  for (std::uint32_t i = 0; i < rows; ++i)
-    for_each_run(base + i * stride, row_bytes, [&](const Run& run) { reads.add(run); });
-  return reads.finish();
+  return read_checked(base, rows, row_bytes, stride, arrival);
 }
 
 Picos HbmModel::drain(Picos now) {

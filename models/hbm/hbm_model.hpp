@@ -6,6 +6,7 @@
 // interleave chunk), not per byte. See docs/hbm-model.md.
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -112,13 +113,26 @@ class HbmModel {
     Picos start = 0, end = 0;  // packed bus slot start; when the last data beat is done
   };
 
+  // The divisors of address decoding other than the pseudo-channel count. groups_rows is bank
+  // groups x chunks per row (floor(floor(x / a) / b) is floor(x / ab)).
+  template <typename Div>
+  struct Mapping {
+    Div interleave, groups, per_group, groups_rows, burst;
+  };
   template <typename F>
   void for_each_run(std::uint64_t addr, std::uint64_t bytes, F&& f) const;
-  class ReadBatch;
-  void prefetch(const Run& run) const;
-  // A write once its range is known to be inside the memory.
+  template <typename Div, typename F>
+  void for_each_run(const Mapping<Div>& m, std::uint64_t addr, std::uint64_t bytes, F&& f) const;
+  template <typename Div>
+  Run decode(const Mapping<Div>& m, std::uint64_t addr, std::uint64_t bytes) const;
+  // Reads and writes once their range is known to be inside the memory: `rows` reads of
+  // `row_bytes`, the i-th at base + i * stride, and one write.
+  Picos read_checked(std::uint64_t base, std::uint32_t rows, std::uint64_t row_bytes,
+                     std::uint64_t stride, Picos arrival);
+  template <typename Div>
+  Picos read_rows(const Mapping<Div>& m, std::uint64_t base, std::uint32_t rows,
+                  std::uint64_t row_bytes, std::uint64_t stride, Picos arrival);
   Picos write_checked(std::uint64_t addr, std::uint64_t bytes, Picos arrival);
-  Run decode(std::uint64_t addr, std::uint64_t bytes) const;
   template <bool kWrite>  // a compile-time direction: reads and writes take different paths
   Slot schedule(const Run& run, Picos earliest);
   Picos refresh_pseudo_channel(Pc& pc, std::uint32_t index, Picos until);
@@ -133,10 +147,11 @@ class HbmModel {
   int num_pcs_ = 0;
   std::uint32_t banks_per_pc_ = 0, bank_groups_per_pc_ = 0;
   std::uint64_t burst_bytes_ = 0, chunks_per_row_ = 0;
-  // Address decoding divides by these on every run (see sim/common/divisor.hpp).
-  // groups_rows_div_ divides by bank groups x chunks per row (floor(floor(x / a) / b) is
-  // floor(x / ab)).
-  Divisor interleave_div_, pcs_div_, groups_div_, per_group_div_, groups_rows_div_, burst_div_;
+  // Address decoding divides by these on every run (see sim/common/divisor.hpp); with the usual
+  // powers of two it shifts and masks without testing which kind each is.
+  Divisor pcs_div_;
+  Mapping<Divisor> mapping_;
+  std::optional<Mapping<Pow2Divisor>> pow2_mapping_;
   Picos burst_time_ = 0, slot_time_ = 0, ccd_l_ = 0;  // per-burst bus slot, same-group spacing
   std::vector<Pc> pcs_;
   std::vector<Bank> banks_;             // pc * banks_per_pc_ + bank_group * banks_per_group + bank

@@ -44,4 +44,19 @@ class Divisor {
   std::uint64_t limit_ = 0;  // dividends below this use magic_
 };
 
+// Division by a power of two: a shift and a mask, without Divisor's test of which kind it is.
+class Pow2Divisor {
+ public:
+  explicit Pow2Divisor(std::uint64_t v) : shift_(std::countr_zero(v)), mask_(v - 1) {
+    if (!std::has_single_bit(v)) throw std::invalid_argument("Pow2Divisor: not a power of two");
+  }
+  std::uint64_t value() const { return mask_ + 1; }
+  std::uint64_t div(std::uint64_t x) const { return x >> shift_; }
+  std::uint64_t mod(std::uint64_t x) const { return x & mask_; }
+
+ private:
+  int shift_;
+  std::uint64_t mask_;
+};
+
 }  // namespace xpusim
