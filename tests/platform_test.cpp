@@ -4,6 +4,7 @@
 #include "models/platform/platform.hpp"
 #include "sim/common/error.hpp"
 #include "sim/config/chip_config.hpp"
+#include "sim/run/power_model.hpp"
 #include "sim/run/workload.hpp"
 #include "test_support.hpp"
 #include "workloads/gemm/gemm_trace.hpp"
@@ -27,6 +28,23 @@ TEST(Platform, SeveralPlatformsRunInSequenceInOneProcess) {
   EXPECT_GT(a.latency_s, 0);
   EXPECT_EQ(a.latency_s, b.latency_s);  // deterministic, and no state leaks between platforms
   EXPECT_EQ(a.to_json().dump(), b.to_json().dump());
+}
+
+TEST(Platform, TracePrefixIsTheFirstWavesOfEachKernel) {
+  const auto h100 = chip("h100_sxm");
+  // split-K: a GEMM kernel of more than half a wave and a reduction kernel
+  const auto work = run::build_workload(run::gemm_spec("512x512x262144", DType::kFp8), h100);
+  ASSERT_EQ(work.trace.kernels.size(), 2u);
+  const trace::Trace prefix = run::trace_prefix(work.trace, h100, 0.5);
+  trace::Trace expected = work.trace;  // everything as it was, CTAs cut to half a wave
+  for (trace::Kernel& k : expected.kernels) {
+    const int per_unit =
+        std::max(1, sm::ctas_per_unit(platform::sm_params_from(h100, 1), sm::footprint(k)));
+    const auto keep = static_cast<std::size_t>((h100.compute.units * per_unit + 1) / 2);
+    if (k.ctas.size() > keep) k.ctas.resize(keep);
+  }
+  EXPECT_EQ(prefix, expected);
+  EXPECT_LT(prefix.kernels[0].ctas.size(), work.trace.kernels[0].ctas.size());
 }
 
 TEST(Platform, LargeGemmIsComputeBoundBelowPeak) {

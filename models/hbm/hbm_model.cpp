@@ -1,10 +1,9 @@
 #include "models/hbm/hbm_model.hpp"
 
-#include <bit>
-
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <bit>
 #include <utility>
 
 #include "sim/common/error.hpp"
@@ -62,11 +61,19 @@ HbmModel::HbmModel(const HbmConfig& config) : config_(config) {
   banks_per_pc_ = static_cast<std::uint32_t>(config_.banks_per_pseudo_channel());
   burst_bytes_ = config_.burst_bytes();
   chunks_per_row_ = config_.row_bytes / config_.interleave_bytes;
-  interleave_div_ = Divisor(config_.interleave_bytes);
-  groups_div_ = Divisor(static_cast<std::uint64_t>(config_.bank_groups));
-  per_group_div_ = Divisor(static_cast<std::uint64_t>(config_.banks_per_group));
-  chunks_per_row_div_ = Divisor(chunks_per_row_);
-  burst_div_ = Divisor(burst_bytes_);
+  pcs_div_ = Divisor(static_cast<std::uint64_t>(num_pcs_));
+  const std::uint64_t interleave = config_.interleave_bytes;
+  const auto groups = static_cast<std::uint64_t>(config_.bank_groups);
+  const auto per_group = static_cast<std::uint64_t>(config_.banks_per_group);
+  const std::uint64_t groups_rows = groups * chunks_per_row_;
+  mapping_ = {Divisor(interleave), Divisor(groups), Divisor(per_group), Divisor(groups_rows),
+              Divisor(burst_bytes_)};
+  if (std::has_single_bit(interleave) && std::has_single_bit(groups) &&
+      std::has_single_bit(per_group) && std::has_single_bit(groups_rows) &&
+      std::has_single_bit(burst_bytes_)) {
+    pow2_mapping_ = {Pow2Divisor(interleave), Pow2Divisor(groups), Pow2Divisor(per_group),
+                     Pow2Divisor(groups_rows), Pow2Divisor(burst_bytes_)};
+  }
   burst_time_ = config_.burst_time();
   slot_time_ = std::max(burst_time_, t.tCCD_S);
   ccd_l_ = std::max(slot_time_, t.tCCD_L);
@@ -74,7 +81,8 @@ HbmModel::HbmModel(const HbmConfig& config) : config_(config) {
   const auto pcs = static_cast<std::uint64_t>(num_pcs_);
   pcs_.resize(pcs);
   banks_.resize(pcs * banks_per_pc_);
-  bank_groups_.resize(pcs * static_cast<std::uint64_t>(config_.bank_groups));
+  bank_groups_per_pc_ = static_cast<std::uint32_t>(config_.bank_groups);
+  bank_groups_.resize(pcs * bank_groups_per_pc_);
   for (std::uint64_t p = 0; p < pcs; ++p) {
     pcs_[p].refresh_due = t.tREFI + t.tREFI / pcs * p;   // staggered over pseudo-channels
     for (std::uint64_t b = 0; b < banks_per_pc_; ++b) {  // and over the banks of one
@@ -91,34 +99,31 @@ void HbmModel::check_range(std::uint64_t addr, std::uint64_t bytes) const {
   }
 }
 
-HbmModel::Divisor::Divisor(std::uint64_t v) : value(v) {
-  if (v != 0 && (v & (v - 1)) == 0) shift = std::countr_zero(v);
-}
-
-HbmModel::Run HbmModel::decode(std::uint64_t addr, std::uint64_t bytes) const {
-  const std::uint64_t chunk = interleave_div_.div(addr);
-  const std::uint64_t offset = interleave_div_.mod(addr);
-  const std::uint64_t pcs = static_cast<std::uint64_t>(num_pcs_);
-  const std::uint64_t local = chunk / pcs;
-  const std::uint64_t slot = chunk - local * pcs;
-  const std::uint64_t above_columns = chunks_per_row_div_.div(groups_div_.div(local));
-  const std::uint64_t row = per_group_div_.div(above_columns);
+template <typename Div>
+HbmModel::Run HbmModel::decode(const Mapping<Div>& m, std::uint64_t addr,
+                               std::uint64_t bytes) const {
+  const std::uint64_t chunk = m.interleave.div(addr);
+  const std::uint64_t offset = m.interleave.mod(addr);
+  const std::uint64_t local = pcs_div_.div(chunk);
+  const std::uint64_t slot = chunk - local * pcs_div_.value();
+  const std::uint64_t above_columns = m.groups_rows.div(local);
+  const std::uint64_t row = m.per_group.div(above_columns);
   const std::uint64_t hash = fold(row);
   Run run;
-  run.pc = static_cast<std::uint32_t>((slot + fold(local)) % pcs);
-  run.bank_group = static_cast<std::uint32_t>(groups_div_.mod(groups_div_.mod(local) + hash));
-  run.bank = run.bank_group * static_cast<std::uint32_t>(per_group_div_.value) +
+  run.pc = static_cast<std::uint32_t>(pcs_div_.mod(slot + fold(local)));
+  run.bank_group = static_cast<std::uint32_t>(m.groups.mod(m.groups.mod(local) + hash));
+  run.bank = run.bank_group * static_cast<std::uint32_t>(m.per_group.value()) +
              static_cast<std::uint32_t>(
-                 per_group_div_.mod(per_group_div_.mod(above_columns) + groups_div_.div(hash)));
+                 m.per_group.mod(m.per_group.mod(above_columns) + m.groups.div(hash)));
   run.row = row;
   run.bursts =
-      static_cast<std::uint32_t>(burst_div_.div(offset + bytes - 1) - burst_div_.div(offset) + 1);
+      static_cast<std::uint32_t>(m.burst.div(offset + bytes - 1) - m.burst.div(offset) + 1);
   return run;
 }
 
 HbmLocation HbmModel::locate(std::uint64_t addr) const {
   check_range(addr, 1);
-  const Run run = decode(addr, 1);
+  const Run run = decode(mapping_, addr, 1);
   const std::uint64_t local =
       addr / config_.interleave_bytes / static_cast<std::uint64_t>(num_pcs_);
   const std::uint64_t col_chunk =
@@ -137,11 +142,20 @@ HbmLocation HbmModel::locate(std::uint64_t addr) const {
 
 template <typename F>
 void HbmModel::for_each_run(std::uint64_t addr, std::uint64_t bytes, F&& f) const {
-  const std::uint64_t interleave = config_.interleave_bytes;
+  if (pow2_mapping_)
+    for_each_run(*pow2_mapping_, addr, bytes, f);
+  else
+    for_each_run(mapping_, addr, bytes, f);
+}
+
+template <typename Div, typename F>
+void HbmModel::for_each_run(const Mapping<Div>& m, std::uint64_t addr, std::uint64_t bytes,
+                            F&& f) const {
+  const std::uint64_t interleave = m.interleave.value();
   const std::uint64_t end = addr + bytes;
   while (addr < end) {
-    const std::uint64_t piece = std::min(end, (addr / interleave + 1) * interleave) - addr;
-    f(decode(addr, piece));
+    const std::uint64_t piece = std::min(end, (m.interleave.div(addr) + 1) * interleave) - addr;
+    f(decode(m, addr, piece));
     addr += piece;
   }
 }
@@ -170,15 +184,20 @@ void HbmModel::charge(Cause cause, Picos amount) {
 void HbmModel::charge_gap(Pc& pc, Picos start, Picos refresh_bound, Picos turn_bound) {
   Picos cur = pc.bus_free;
   if (start <= cur) return;
-  std::array<std::pair<Picos, Cause>, 2> bounds{
-      {{refresh_bound, Cause::kRefresh}, {turn_bound, Cause::kTurnaround}}};
-  if (bounds[1].first < bounds[0].first) std::swap(bounds[0], bounds[1]);
-  for (const auto& [bound, cause] : bounds) {
+  const auto take = [&](Picos bound, Cause cause) {
     const Picos upto = std::min(bound, start);
     if (upto > cur) {
       charge(cause, upto - cur);
       cur = upto;
     }
+  };
+  // In time order; on a tie the second bound has nothing left to take.
+  if (turn_bound < refresh_bound) {
+    take(turn_bound, Cause::kTurnaround);
+    take(refresh_bound, Cause::kRefresh);
+  } else {
+    take(refresh_bound, Cause::kRefresh);
+    take(turn_bound, Cause::kTurnaround);
   }
   if (pc.frontier > cur && start > cur) {
     const Picos upto = std::min(pc.frontier, start);
@@ -241,44 +260,45 @@ bool HbmModel::refresh_bank(Bank& bank, Picos until) {
   return true;
 }
 
-HbmModel::Slot HbmModel::schedule(const Run& run, bool is_write, Picos earliest) {
+template <bool kWrite>
+HbmModel::Slot HbmModel::schedule(const Run& run, Picos earliest) {
   const HbmTiming& t = config_.timing;
   Pc& pc = pcs_[run.pc];
   Bank& bank = banks_[static_cast<std::uint64_t>(run.pc) * banks_per_pc_ + run.bank];
   BankGroup& group =
-      bank_groups_[static_cast<std::uint64_t>(run.pc) * config_.bank_groups + run.bank_group];
-  const Picos lat = is_write ? t.CWL : t.CL;
+      bank_groups_[static_cast<std::uint64_t>(run.pc) * bank_groups_per_pc_ + run.bank_group];
+  const Picos lat = kWrite ? t.CWL : t.CL;
   const Picos len = run.bursts * slot_time_;
 
   // Data bus: after the data already given to it, after the request is there, after the other
   // direction's last command (tRTW after reads, tWTR after writes), and not across a REFab.
-  const Dir dir = is_write ? Dir::kWrite : Dir::kRead;
+  const Dir dir = kWrite ? Dir::kWrite : Dir::kRead;
   if (pc.dir != dir) {
     if (pc.dir != Dir::kNone) ++stats_.read_write_turnarounds;
     pc.dir = dir;
   }
   Picos turn_col = 0;
-  if (is_write && pc.any_read) {
+  if (kWrite && pc.any_read) {
     turn_col = pc.last_read_col + t.tRTW;
-  } else if (!is_write && pc.any_write) {
+  } else if (!kWrite && pc.any_write) {
     turn_col =
         pc.last_write_end + (run.bank_group == pc.last_write_bank_group ? t.tWTR_L : t.tWTR_S);
   }
   const Picos idle_bound = earliest + lat;
   const Picos turn_bound = turn_col == 0 ? 0 : turn_col + lat;
-  Picos start = std::max({pc.bus_free, idle_bound, turn_bound});
+  Picos start = std::max(std::max(pc.bus_free, idle_bound), turn_bound);
   Picos refresh_bound = 0;
-  if (config_.refresh_mode == RefreshMode::kAllBank) {
+  if (config_.refresh_mode == RefreshMode::kAllBank && pc.refresh_due < start + len) {
     refresh_bound = refresh_pseudo_channel(pc, run.pc, start + len);
     start = std::max(start, refresh_bound);
   }
-  charge_gap(pc, start, refresh_bound, turn_bound);
+  if (start > pc.bus_free) charge_gap(pc, start, refresh_bound, turn_bound);
   pc.bus_free = start + len;
   stats_.bursts += run.bursts;
   stats_.data_transfer += run.bursts * burst_time_;
   stats_.bank_stall += run.bursts * (slot_time_ - burst_time_);  // tCCD_S longer than a burst
   const Picos bus_last_col = start + len - slot_time_ - lat;
-  if (is_write) {
+  if constexpr (kWrite) {
     pc.any_write = true;
     pc.last_write_end = bus_last_col + lat + burst_time_;
     pc.last_write_bank_group = run.bank_group;
@@ -292,8 +312,9 @@ HbmModel::Slot HbmModel::schedule(const Run& run, bool is_write, Picos earliest)
   const Picos spread = (run.bursts - 1) * (ccd_l_ - slot_time_);
   const Picos want = start - lat;
   const Picos bus_col = want > spread ? want - spread : 0;
-  const bool refreshed = config_.refresh_mode == RefreshMode::kPerBank && refresh_bank(bank, want);
-  const Picos tRCD = is_write ? t.tRCD_wr : t.tRCD_rd;
+  const bool refreshed = config_.refresh_mode == RefreshMode::kPerBank &&
+                         bank.refresh_due <= want && refresh_bank(bank, want);
+  const Picos tRCD = kWrite ? t.tRCD_wr : t.tRCD_rd;
   Picos col_ready;
   if (bank.open_row == run.row) {
     ++stats_.row_hits;
@@ -310,13 +331,13 @@ HbmModel::Slot HbmModel::schedule(const Run& run, bool is_write, Picos earliest)
     // The pseudo-channel's ACT slots (tRRD_S, tRRD_L, four per tFAW) are handed out in request
     // order; a bank that is not ready yet activates later and its slot goes to another bank's
     // ACT, as with the data bus.
-    const Picos act_slot =
-        std::max({earliest, pc.next_act, group.next_act, pc.faw_free[pc.faw_pos]});
+    const Picos act_slot = std::max(std::max(earliest, pc.next_act),
+                                    std::max(group.next_act, pc.faw_free[pc.faw_pos]));
     pc.faw_free[pc.faw_pos] = act_slot + t.tFAW;
     pc.faw_pos = (pc.faw_pos + 1) % static_cast<std::uint32_t>(pc.faw_free.size());
     pc.next_act = act_slot + t.tRRD_S;
     group.next_act = act_slot + t.tRRD_L;
-    const Picos act = std::max({act_slot, act_ready, bank.next_act});
+    const Picos act = std::max(std::max(act_slot, act_ready), bank.next_act);
     ++stats_.activates;
     bank.act = act;
     bank.next_act = act + t.tRC;
@@ -327,11 +348,12 @@ HbmModel::Slot HbmModel::schedule(const Run& run, bool is_write, Picos earliest)
   // not hold up the other banks of its group. Within one bank, column commands stay in order.
   const Picos group_slot = std::max(group.next_col, bus_col);
   group.next_col = group_slot + run.bursts * ccd_l_;
-  const Picos c0 = std::max({col_ready, earliest, group_slot, bank.next_col, turn_col});
+  const Picos c0 = std::max(
+      std::max(std::max(col_ready, earliest), std::max(group_slot, bank.next_col)), turn_col);
   const Picos c_last = c0 + (run.bursts - 1) * ccd_l_;
   bank.next_col = c_last + ccd_l_;
-  bank.pre_ok = std::max({bank.pre_ok, bank.act + t.tRAS,
-                          is_write ? c_last + t.CWL + burst_time_ + t.tWR : c_last + t.tRTP});
+  bank.pre_ok = std::max(std::max(bank.pre_ok, bank.act + t.tRAS),
+                         kWrite ? c_last + t.CWL + burst_time_ + t.tWR : c_last + t.tRTP);
   const Picos end = c_last + lat + burst_time_;
   if (end > pc.frontier) {
     pc.frontier = end;
@@ -356,7 +378,7 @@ void HbmModel::drain_pseudo_channel(std::uint32_t index, Picos now) {
   Pc& pc = pcs_[index];
   bool first = true;
   for (const WriteRun& w : pc.write_queue) {
-    const Slot slot = schedule(w.run, true, std::max(now, w.arrival));
+    const Slot slot = schedule<true>(w.run, std::max(now, w.arrival));
     if (first) pc.drain_start = slot.start;
     first = false;
     pc.write_done = std::max(pc.write_done, slot.end);
@@ -365,30 +387,58 @@ void HbmModel::drain_pseudo_channel(std::uint32_t index, Picos now) {
   pc.queued_bursts = 0;
 }
 
-Picos HbmModel::access(std::uint64_t addr, std::uint64_t bytes, bool is_write, Picos arrival) {
-  if (bytes == 0) return arrival;
-  check_range(addr, bytes);
+Picos HbmModel::read_checked(std::uint64_t base, std::uint32_t rows, std::uint64_t row_bytes,
+                             std::uint64_t stride, Picos arrival) {
+  stats_.bytes_read += rows * row_bytes;
+  return pow2_mapping_ ? read_rows(*pow2_mapping_, base, rows, row_bytes, stride, arrival)
+                       : read_rows(mapping_, base, rows, row_bytes, stride, arrival);
+}
+
+// One loop over the rows and their runs, so that decoding is inline and only schedule() is a call.
+template <typename Div>
+Picos HbmModel::read_rows(const Mapping<Div>& m, std::uint64_t base, std::uint32_t rows,
+                          std::uint64_t row_bytes, std::uint64_t stride, Picos arrival) {
+  const Picos path = config_.access_latency;
   Picos done = arrival;
-  if (is_write) {
-    stats_.bytes_written += bytes;
-    for_each_run(addr, bytes,
-                 [&](const Run& run) { done = std::max(done, enqueue_write(run, arrival)); });
-  } else {
-    stats_.bytes_read += bytes;
-    for_each_run(addr, bytes, [&](const Run& run) {
-      done = std::max(done, schedule(run, false, arrival).end + config_.access_latency);
+  for (std::uint32_t i = 0; i < rows; ++i) {
+    for_each_run(m, base + i * stride, row_bytes, [&](const Run& run) {
+      done = std::max(done, schedule<false>(run, arrival).end + path);
     });
   }
   return done;
 }
 
+Picos HbmModel::access(std::uint64_t addr, std::uint64_t bytes, bool is_write, Picos arrival) {
+  if (bytes == 0) return arrival;
+  check_range(addr, bytes);
+  if (is_write) return write_checked(addr, bytes, arrival);
+  return read_checked(addr, 1, bytes, 0, arrival);
+}
+
+Picos HbmModel::write_checked(std::uint64_t addr, std::uint64_t bytes, Picos arrival) {
+  Picos done = arrival;
+  stats_.bytes_written += bytes;
+  for_each_run(addr, bytes,
+               [&](const Run& run) { done = std::max(done, enqueue_write(run, arrival)); });
+  return done;
+}
+
 Picos HbmModel::access_2d(std::uint64_t base, std::uint32_t rows, std::uint32_t row_bytes,
                           std::uint64_t stride, bool is_write, Picos arrival) {
-  Picos done = arrival;
-  for (std::uint32_t i = 0; i < rows; ++i) {
-    done = std::max(done, access(base + i * stride, row_bytes, is_write, arrival));
+  if (rows == 0 || row_bytes == 0) return arrival;
+  // The rows ascend from `base`: when the last one ends inside the memory (and its address did
+  // not wrap around), so do all of them, and one range check serves the whole tile.
+  const std::uint64_t capacity = config_.capacity_bytes;
+  const std::uint64_t span = rows - 1;
+  const bool fits = base < capacity && (span == 0 || stride <= (capacity - base) / span) &&
+                    row_bytes <= capacity - base - span * stride;
+  if (!fits || is_write) {  // row by row (a row outside throws before any later one is issued)
+    Picos done = arrival;
+    for (std::uint32_t i = 0; i < rows; ++i)
+      done = std::max(done, access(base + i * stride, row_bytes, is_write, arrival));
+    return done;
   }
-  return done;
+  return read_checked(base, rows, row_bytes, stride, arrival);
 }
 
 Picos HbmModel::drain(Picos now) {

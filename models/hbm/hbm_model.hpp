@@ -6,10 +6,12 @@
 // interleave chunk), not per byte. See docs/hbm-model.md.
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "models/hbm/hbm_config.hpp"
+#include "sim/common/divisor.hpp"
 
 namespace xpusim::hbm {
 
@@ -73,7 +75,7 @@ class HbmModel {
     std::uint32_t pc = 0, bank = 0, bank_group = 0, bursts = 0;
     std::uint64_t row = 0;
   };
-  struct Bank {
+  struct alignas(64) Bank {  // one cache line each: the banks of a run are visited at random
     std::uint64_t open_row = kClosed;
     Picos act = 0;       // last ACT
     Picos next_act = 0;  // tRC after the last ACT
@@ -90,9 +92,9 @@ class HbmModel {
     Run run;
     Picos arrival = 0;
   };
-  struct Pc {
-    Picos bus_free = 0;  // data bus, packed: the end of the data transfers given to it so far
-    Picos frontier = 0;  // latest data actually on the bus (later than bus_free when bank-bound)
+  struct alignas(64) Pc {  // the fields schedule() reads first come first
+    Picos bus_free = 0;    // data bus, packed: the end of the data transfers given to it so far
+    Picos frontier = 0;    // latest data actually on the bus (later than bus_free when bank-bound)
     Cause frontier_cause = Cause::kBank;
     Dir dir = Dir::kNone;
     bool any_read = false, any_write = false;
@@ -111,10 +113,28 @@ class HbmModel {
     Picos start = 0, end = 0;  // packed bus slot start; when the last data beat is done
   };
 
+  // The divisors of address decoding other than the pseudo-channel count. groups_rows is bank
+  // groups x chunks per row (floor(floor(x / a) / b) is floor(x / ab)).
+  template <typename Div>
+  struct Mapping {
+    Div interleave, groups, per_group, groups_rows, burst;
+  };
   template <typename F>
   void for_each_run(std::uint64_t addr, std::uint64_t bytes, F&& f) const;
-  Run decode(std::uint64_t addr, std::uint64_t bytes) const;
-  Slot schedule(const Run& run, bool is_write, Picos earliest);
+  template <typename Div, typename F>
+  void for_each_run(const Mapping<Div>& m, std::uint64_t addr, std::uint64_t bytes, F&& f) const;
+  template <typename Div>
+  Run decode(const Mapping<Div>& m, std::uint64_t addr, std::uint64_t bytes) const;
+  // Reads and writes once their range is known to be inside the memory: `rows` reads of
+  // `row_bytes`, the i-th at base + i * stride, and one write.
+  Picos read_checked(std::uint64_t base, std::uint32_t rows, std::uint64_t row_bytes,
+                     std::uint64_t stride, Picos arrival);
+  template <typename Div>
+  Picos read_rows(const Mapping<Div>& m, std::uint64_t base, std::uint32_t rows,
+                  std::uint64_t row_bytes, std::uint64_t stride, Picos arrival);
+  Picos write_checked(std::uint64_t addr, std::uint64_t bytes, Picos arrival);
+  template <bool kWrite>  // a compile-time direction: reads and writes take different paths
+  Slot schedule(const Run& run, Picos earliest);
   Picos refresh_pseudo_channel(Pc& pc, std::uint32_t index, Picos until);
   bool refresh_bank(Bank& bank, Picos until);
   void charge_gap(Pc& pc, Picos start, Picos refresh_bound, Picos turn_bound);
@@ -125,17 +145,13 @@ class HbmModel {
 
   HbmConfig config_;
   int num_pcs_ = 0;
-  std::uint32_t banks_per_pc_ = 0;
+  std::uint32_t banks_per_pc_ = 0, bank_groups_per_pc_ = 0;
   std::uint64_t burst_bytes_ = 0, chunks_per_row_ = 0;
-  // Address decoding divides by these on every run; powers of two (the usual case) shift instead.
-  struct Divisor {
-    std::uint64_t value = 1;
-    int shift = -1;  // log2(value) when a power of two
-    explicit Divisor(std::uint64_t v = 1);
-    std::uint64_t div(std::uint64_t x) const { return shift >= 0 ? x >> shift : x / value; }
-    std::uint64_t mod(std::uint64_t x) const { return shift >= 0 ? x & (value - 1) : x % value; }
-  };
-  Divisor interleave_div_, groups_div_, per_group_div_, chunks_per_row_div_, burst_div_;
+  // Address decoding divides by these on every run (see sim/common/divisor.hpp); with the usual
+  // powers of two it shifts and masks without testing which kind each is.
+  Divisor pcs_div_;
+  Mapping<Divisor> mapping_;
+  std::optional<Mapping<Pow2Divisor>> pow2_mapping_;
   Picos burst_time_ = 0, slot_time_ = 0, ccd_l_ = 0;  // per-burst bus slot, same-group spacing
   std::vector<Pc> pcs_;
   std::vector<Bank> banks_;             // pc * banks_per_pc_ + bank_group * banks_per_group + bank

@@ -22,16 +22,13 @@ L2Cache::L2Cache(const L2Params& params, hbm::HbmModel& memory)
 
 void L2Cache::insert(const Key& key, std::uint64_t bytes, Picos ready) {
   if (bytes > params_.capacity) return;  // larger than the cache: streams through
-  while (resident_bytes_ + bytes > params_.capacity && !lru_.empty()) {
-    const Key victim = lru_.back();
-    lru_.pop_back();
-    auto it = entries_.find(victim);
-    resident_bytes_ -= it->second.bytes;
-    entries_.erase(it);
+  while (resident_bytes_ + bytes > params_.capacity && !entries_.empty()) {
+    const auto victim = entries_.oldest();
+    resident_bytes_ -= entries_.value(victim).bytes;
+    entries_.erase(victim);
     ++stats_.evictions;
   }
-  lru_.push_front(key);
-  entries_.emplace(key, Entry{ready, bytes, lru_.begin()});
+  entries_.insert(key, Entry{ready, bytes});
   resident_bytes_ += bytes;
 }
 
@@ -39,9 +36,9 @@ Picos L2Cache::read(const BoxAccess& box, Picos at, std::uint32_t share) {
   const Key key{box.addr, box.row_stride, box.rows, box.row_bytes};
   const std::uint64_t bytes = box.bytes();
   const Picos moved = ledger_.transfer(at, bytes / std::max<std::uint32_t>(share, 1));
-  if (auto it = entries_.find(key); it != entries_.end()) {
-    Entry& e = it->second;
-    lru_.splice(lru_.begin(), lru_, e.lru);
+  if (const auto id = entries_.find(key); id != entries_.kNone) {
+    const Entry& e = entries_.value(id);
+    entries_.touch(id);
     if (e.ready > at) {
       ++stats_.inflight_merges;
     } else {
@@ -65,9 +62,9 @@ Picos L2Cache::write(const BoxAccess& box, Picos at) {
   const Picos moved = ledger_.transfer(at, bytes);
   const Picos accepted =
       memory_.access_2d(box.addr, box.rows, box.row_bytes, box.row_stride, true, at);
-  if (auto it = entries_.find(key); it != entries_.end()) {
-    it->second.ready = moved;
-    lru_.splice(lru_.begin(), lru_, it->second.lru);
+  if (const auto id = entries_.find(key); id != entries_.kNone) {
+    entries_.value(id).ready = moved;
+    entries_.touch(id);
   } else {
     insert(key, bytes, moved);
   }

@@ -5,9 +5,8 @@
 // merge with the first (as MSHRs do). Hits and fills pass the L2-to-SM bandwidth; misses go to
 // the memory model.
 #include <cstdint>
-#include <list>
-#include <unordered_map>
 
+#include "models/l2/lru_table.hpp"
 #include "models/memory/bandwidth_ledger.hpp"
 #include "sim/common/time.hpp"
 
@@ -62,15 +61,13 @@ class L2Cache {
   struct Entry {
     Picos ready = 0;
     std::uint64_t bytes = 0;
-    std::list<Key>::iterator lru;
   };
   void insert(const Key& key, std::uint64_t bytes, Picos ready);
 
   L2Params params_;
   hbm::HbmModel& memory_;
   memory::BandwidthLedger ledger_;
-  std::unordered_map<Key, Entry, KeyHash> entries_;
-  std::list<Key> lru_;  // most recent first
+  LruTable<Key, KeyHash, Entry> entries_;  // evicts the least recently used first
   std::uint64_t resident_bytes_ = 0;
   L2Stats stats_;
 };

@@ -48,16 +48,18 @@ void CtaScheduler::dispatch(Picos at) {
   const std::size_t cluster = std::max<std::uint32_t>(kernel.cluster_size, 1);
   std::vector<sm::SmModel*> chosen;
   while (next_cta_ < kernel.ctas.size()) {
-    // Breadth-first: the least loaded units that can host, lowest index first.
+    // Breadth-first: the least loaded units that can host, lowest index first. Units are visited
+    // one residency level at a time, in index order within a level: the order a stable sort by
+    // residency would give, without sorting for every CTA.
     chosen.clear();
-    std::vector<sm::SmModel*> order = units_;
-    std::stable_sort(order.begin(), order.end(), [](const sm::SmModel* a, const sm::SmModel* b) {
-      return a->resident() < b->resident();
-    });
+    int most_resident = 0;
+    for (const sm::SmModel* u : units_) most_resident = std::max(most_resident, u->resident());
     const std::size_t group = std::min(cluster, kernel.ctas.size() - next_cta_);
-    for (sm::SmModel* u : order) {
-      if (chosen.size() == group) break;
-      if (u->can_host(f)) chosen.push_back(u);
+    for (int level = 0; level <= most_resident && chosen.size() < group; ++level) {
+      for (sm::SmModel* u : units_) {
+        if (chosen.size() == group) break;
+        if (u->resident() == level && u->can_host(f)) chosen.push_back(u);
+      }
     }
     if (chosen.size() < group) return;  // wait for CTAs to finish
     for (std::size_t i = 0; i < group; ++i) {

@@ -158,9 +158,11 @@ void SmModel::finish_cta(CtaRun* run, Picos end) {
   on_done_(index_, end);
 }
 
-void SmModel::sync_to(Picos t) {
+Picos SmModel::sync_to(Picos t) {
   const Picos now = now_picos();
-  if (t > now) sc_core::wait(to_sc(t - now));
+  if (t <= now) return now;
+  sc_core::wait(to_sc(t - now));
+  return now_picos();
 }
 
 Picos SmModel::use_pipe(Picos& busy_until, Picos at, Picos duration, Picos& busy_sum) {
@@ -192,8 +194,13 @@ Picos SmModel::mma_duration(const trace::Mma& mma) const {
 
 Picos SmModel::run_stream(CtaRun& run, std::size_t stream) {
   const trace::Stream& ops = run.cta->streams[stream];
-  sync_to(run.start);
+  // Simulated time moves only while this thread waits; `now` is refreshed after every wait.
+  Picos now = sync_to(run.start);
   Picos t = run.start;
+  // The last MMA shape and its duration: a loop body repeats the same one.
+  trace::Mma last_mma;
+  Picos last_mma_time = 0;
+  bool have_last_mma = false;
   Picos stores_done = t;
   std::vector<LoopFrame> loops;
   const double cycle_ps = 1e12 / params_.clock_hz;
@@ -204,7 +211,8 @@ Picos SmModel::run_stream(CtaRun& run, std::size_t stream) {
     while (!ready()) {
       sync_to(t);
       sc_core::wait(run.progress);
-      t = std::max(t, now_picos());
+      now = now_picos();
+      t = std::max(t, now);
     }
   };
   auto close_open_fill = [&] {
@@ -274,7 +282,12 @@ Picos SmModel::run_stream(CtaRun& run, std::size_t stream) {
       }
       case Opcode::kMma: {
         stats_.mma_flops += 2ull * op.mma.m * op.mma.n * op.mma.k;
-        t = use_pipe(tensor_busy_until_, t, mma_duration(op.mma), stats_.tensor_busy);
+        if (!have_last_mma || !(op.mma == last_mma)) {
+          last_mma = op.mma;
+          last_mma_time = mma_duration(op.mma);
+          have_last_mma = true;
+        }
+        t = use_pipe(tensor_busy_until_, t, last_mma_time, stats_.tensor_busy);
         break;
       }
       case Opcode::kVector: {
@@ -320,7 +333,7 @@ Picos SmModel::run_stream(CtaRun& run, std::size_t stream) {
         break;  // the trace emitters order streams with stage barriers; SYNC adds nothing yet
     }
     // Temporal decoupling: run ahead at most one quantum.
-    if (t > now_picos() + params_.quantum) sync_to(t);
+    if (t > now + params_.quantum) now = sync_to(t);
   }
   close_open_fill();
   const Picos end = std::max(t, stores_done);

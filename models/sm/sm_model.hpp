@@ -91,7 +91,7 @@ class SmModel : public sc_core::sc_module {
   void finish_cta(CtaRun* run, Picos end);
   Picos use_pipe(Picos& busy_until, Picos at, Picos duration, Picos& busy_sum);
   Picos admit_load(Picos at, std::uint64_t bytes);
-  void sync_to(Picos t);
+  Picos sync_to(Picos t);  // waits until `t` if it is ahead; returns the time now
 
   int index_;
   SmParams params_;

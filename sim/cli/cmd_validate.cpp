@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "sim/cli/context.hpp"
+#include "sim/validate/child_pool.hpp"
 #include "sim/validate/validate.hpp"
 
 namespace xpusim::cli {
@@ -11,13 +12,14 @@ struct ValidateOptions {
   std::string file;
   std::vector<std::string> sets;
   double quantum_ns = 250;
+  int jobs = validate::available_cpus();
   OutputFormat format = OutputFormat::kTable;
 };
 
 void run_validate(const ValidateOptions& opt, const CliContext& ctx) {
   const validate::CsvTable table = validate::read_csv_file(opt.file);
-  const auto rows =
-      validate::validate_table(table, ctx.config_dir(), platform_options(opt.quantum_ns), opt.sets);
+  const auto rows = validate::validate_table(table, ctx.config_dir(),
+                                             platform_options(opt.quantum_ns), opt.sets, opt.jobs);
   if (opt.format == OutputFormat::kJson)
     std::cout << validate::to_json(rows).dump(2) << "\n";
   else
@@ -38,6 +40,10 @@ void register_validate(CLI::App& app, CliContext& ctx) {
                                      "Other kinds are listed as skipped.");
   cmd->add_option("file", opt->file, "CSV file")->required();
   cmd->add_option("--quantum", opt->quantum_ns, "temporal-decoupling quantum in ns");
+  cmd->add_option("--jobs,-j", opt->jobs,
+                  "simulations run side by side, each in its own process (default: the number of "
+                  "processors available); the output does not depend on it")
+      ->check(CLI::Range(1, 4096));
   add_set_option(cmd, opt->sets);
   add_format_option(cmd, opt->format);
   cmd->callback([opt, &ctx] { run_validate(*opt, ctx); });

@@ -34,11 +34,17 @@ trace::Trace trace_prefix(const trace::Trace& trace, const config::ChipConfig& c
   out.description = trace.description;
   out.tensors = trace.tensors;
   for (const auto& k : trace.kernels) {
-    trace::Kernel copy = k;
     const int per_unit = std::max(1, sm::ctas_per_unit(p, sm::footprint(k)));
     const auto keep = static_cast<std::size_t>(std::ceil(waves * chip.compute.units * per_unit));
-    if (copy.ctas.size() > keep) copy.ctas.resize(keep);
-    out.kernels.push_back(std::move(copy));
+    trace::Kernel& copy = out.kernels.emplace_back();
+    copy.name = k.name;
+    copy.threads_per_cta = k.threads_per_cta;
+    copy.smem_bytes_per_cta = k.smem_bytes_per_cta;
+    copy.registers_per_thread = k.registers_per_thread;
+    copy.cluster_size = k.cluster_size;
+    copy.num_stages = k.num_stages;
+    // Only the CTAs kept are copied: a large grid's trace is tens of MB.
+    copy.ctas.assign(k.ctas.begin(), k.ctas.begin() + std::min(keep, k.ctas.size()));
   }
   return out;
 }

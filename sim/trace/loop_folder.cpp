@@ -5,20 +5,30 @@
 namespace xpusim::trace {
 namespace {
 
-// Everything but the address and the stage must match for two iterations to share a loop body.
+bool same_box_shape(const Box& a, const Box& b) {
+  return a.tensor == b.tensor && a.rows == b.rows && a.row_bytes == b.row_bytes &&
+         a.row_stride == b.row_stride;
+}
+
+// Everything but the address (addr, addr_step) and the stage must match for two iterations to
+// share a loop body.
 bool same_shape(const Op& a, const Op& b) {
   if (a.opcode != b.opcode) return false;
-  Op x = a, y = b;
-  x.set_stage_base(0);
-  y.set_stage_base(0);
-  if (Box* bx = x.box()) {
-    bx->addr = 0;
-    bx->addr_step = 0;
-    Box* by = y.box();
-    by->addr = 0;
-    by->addr_step = 0;
+  switch (a.opcode) {
+    case Opcode::kTileLoad:
+      static_assert(sizeof(TileLoad) == sizeof(Box) + 8, "compare every field of TileLoad");
+      return same_box_shape(a.load.box, b.load.box) && a.load.multicast == b.load.multicast;
+    case Opcode::kTileStore:
+      static_assert(sizeof(TileStore) == sizeof(Box) + 8, "compare every field of TileStore");
+      return same_box_shape(a.store.box, b.store.box) && a.store.atomic == b.store.atomic;
+    case Opcode::kWaitFull:
+    case Opcode::kRelease:
+    case Opcode::kWaitEmpty:
+      static_assert(sizeof(StageRef) == 4, "StageRef holds only the stage");
+      return true;
+    default:
+      return a == b;
   }
-  return x == y;
 }
 
 }  // namespace

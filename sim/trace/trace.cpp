@@ -26,40 +26,6 @@ bool parse_opcode(std::string_view name, Opcode& out) {
   return false;
 }
 
-bool Op::has_stage() const {
-  switch (opcode) {
-    case Opcode::kTileLoad:
-    case Opcode::kWaitFull:
-    case Opcode::kRelease:
-    case Opcode::kWaitEmpty:
-      return true;
-    default:
-      return false;
-  }
-}
-
-std::uint32_t Op::stage_base() const {
-  if (opcode == Opcode::kTileLoad) return load.stage_base;
-  return has_stage() ? stage.stage_base : 0;
-}
-
-void Op::set_stage_base(std::uint32_t s) {
-  if (opcode == Opcode::kTileLoad)
-    load.stage_base = s;
-  else if (has_stage())
-    stage.stage_base = s;
-}
-
-const Box* Op::box() const {
-  if (opcode == Opcode::kTileLoad) return &load.box;
-  if (opcode == Opcode::kTileStore) return &store.box;
-  return nullptr;
-}
-
-Box* Op::box() {
-  return const_cast<Box*>(static_cast<const Op*>(this)->box());
-}
-
 bool Op::operator==(const Op& other) const {
   if (opcode != other.opcode) return false;
   switch (opcode) {

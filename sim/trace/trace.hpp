@@ -126,11 +126,34 @@ struct Op {
     return op;
   }
 
-  bool has_stage() const;  // TILE_LOAD, WAIT_FULL, RELEASE, WAIT_EMPTY
-  std::uint32_t stage_base() const;
-  void set_stage_base(std::uint32_t stage);
-  const Box* box() const;  // TILE_LOAD, TILE_STORE; nullptr otherwise
-  Box* box();
+  // Inline: trace emission and replay call these for every op.
+  bool has_stage() const {  // TILE_LOAD, WAIT_FULL, RELEASE, WAIT_EMPTY
+    switch (opcode) {
+      case Opcode::kTileLoad:
+      case Opcode::kWaitFull:
+      case Opcode::kRelease:
+      case Opcode::kWaitEmpty:
+        return true;
+      default:
+        return false;
+    }
+  }
+  std::uint32_t stage_base() const {
+    if (opcode == Opcode::kTileLoad) return load.stage_base;
+    return has_stage() ? stage.stage_base : 0;
+  }
+  void set_stage_base(std::uint32_t s) {
+    if (opcode == Opcode::kTileLoad)
+      load.stage_base = s;
+    else if (has_stage())
+      stage.stage_base = s;
+  }
+  const Box* box() const {  // TILE_LOAD, TILE_STORE; nullptr otherwise
+    if (opcode == Opcode::kTileLoad) return &load.box;
+    if (opcode == Opcode::kTileStore) return &store.box;
+    return nullptr;
+  }
+  Box* box() { return const_cast<Box*>(static_cast<const Op*>(this)->box()); }
 
   bool operator==(const Op& other) const;
 

@@ -3,12 +3,17 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstring>
 #include <map>
+#include <optional>
+#include <stdexcept>
 
 #include "sim/common/error.hpp"
 #include "sim/report/table.hpp"
 #include "sim/run/workload.hpp"
+#include "sim/validate/child_pool.hpp"
 
 namespace xpusim::validate {
 namespace {
@@ -47,8 +52,86 @@ double parse_value(const std::string& s) {
   return v;
 }
 
+// What a row needs from a simulation: the figures its metrics read, or why there are none.
+struct Outcome {
+  bool ok = false;
+  double tflops = 0, latency_s = 0, counted_bytes = 0, hbm_bw = 0;
+  std::string bottleneck;
+  std::string error;  // the row's message when not ok
+};
+
+Outcome simulate_workload(const run::BuiltWorkload& work, const config::ChipConfig& chip,
+                          const platform::PlatformOptions& options) {
+  Outcome o;
+  try {
+    const run::RunReport rep = run::simulate(work, chip, options);
+    o.ok = true;
+    o.tflops = rep.tflops;
+    o.latency_s = rep.latency_s;
+    o.counted_bytes = rep.counted_bytes;
+    o.hbm_bw = rep.hbm_bw;
+    o.bottleneck = rep.bottleneck;
+  } catch (const UserError& e) {
+    o.error = e.what();
+  } catch (const std::exception& e) {  // a fault of the simulator, not of the row
+    o.error = fmt::format("internal error: {}", e.what());
+  }
+  return o;
+}
+
+// An Outcome through a child's pipe: doubles bit for bit, strings length-prefixed.
+void put(std::string& out, std::uint64_t v) {
+  out.append(reinterpret_cast<const char*>(&v), sizeof v);
+}
+void put(std::string& out, double v) {
+  put(out, std::bit_cast<std::uint64_t>(v));
+}
+void put(std::string& out, const std::string& v) {
+  put(out, std::uint64_t{v.size()});
+  out += v;
+}
+
+std::string encode(const Outcome& o) {
+  std::string out(1, o.ok ? '1' : '0');
+  put(out, o.tflops);
+  put(out, o.latency_s);
+  put(out, o.counted_bytes);
+  put(out, o.hbm_bw);
+  put(out, o.bottleneck);
+  put(out, o.error);
+  return out;
+}
+
+Outcome decode(const std::string& in) {
+  std::size_t pos = 1;
+  const auto u64 = [&] {
+    std::uint64_t v = 0;
+    if (pos + sizeof v > in.size()) throw std::runtime_error("truncated");
+    std::memcpy(&v, in.data() + pos, sizeof v);
+    pos += sizeof v;
+    return v;
+  };
+  const auto str = [&] {
+    const std::uint64_t n = u64();
+    if (n > in.size() - pos) throw std::runtime_error("truncated");
+    std::string v = in.substr(pos, n);
+    pos += n;
+    return v;
+  };
+  if (in.empty()) throw std::runtime_error("empty");
+  Outcome o;
+  o.ok = in[0] == '1';
+  o.tflops = std::bit_cast<double>(u64());
+  o.latency_s = std::bit_cast<double>(u64());
+  o.counted_bytes = std::bit_cast<double>(u64());
+  o.hbm_bw = std::bit_cast<double>(u64());
+  o.bottleneck = str();
+  o.error = str();
+  return o;
+}
+
 // The simulated figure in the row's unit.
-double simulated_in(const run::RunReport& rep, const std::string& metric, const std::string& unit) {
+double simulated_in(const Outcome& rep, const std::string& metric, const std::string& unit) {
   if (metric == "throughput") {
     if (unit == "TFLOP/s") return rep.tflops;
     if (unit == "GFLOP/s") return rep.tflops * 1e3;
@@ -70,13 +153,25 @@ double simulated_in(const run::RunReport& rep, const std::string& metric, const 
 std::vector<ValidationRow> validate_table(const CsvTable& table,
                                           const std::filesystem::path& config_dir,
                                           const platform::PlatformOptions& options,
-                                          const std::vector<std::string>& sets) {
+                                          const std::vector<std::string>& sets, int jobs) {
   for (const char* col : kRequired)
     if (!table.column.count(col))
       throw UserError(fmt::format("{}: missing column '{}' (needs {})", table.source, col,
                                   "id,chip,devices,kind,dtype,params,metric,value,unit"));
+  // Rows are checked and their workloads built in order, here; each distinct chip and workload
+  // is simulated once, in this process (jobs == 1) or in a child process, up to `jobs` at a time
+  // (the results do not depend on which). Rows then take their figures in order.
   std::map<std::string, config::ChipConfig> chips;
-  std::map<std::string, run::RunReport> cache;  // same chip and workload simulated once
+  std::map<std::string, std::size_t> simulation_of;  // chip|workload -> index in outcomes
+  std::vector<Outcome> outcomes;                     // jobs == 1
+  std::optional<ChildPool> pool;                     // jobs > 1
+  if (jobs > 1) pool.emplace(jobs);
+  struct Pending {
+    std::size_t row;
+    std::size_t simulation;
+    int line;
+  };
+  std::vector<Pending> pending;
   std::vector<ValidationRow> rows;
   for (const CsvRecord& rec : table.records) {
     ValidationRow row;
@@ -121,17 +216,50 @@ std::vector<ValidationRow> validate_table(const CsvTable& table,
       const config::ChipConfig& chip = chips.at(row.chip);
       const run::BuiltWorkload work = run::build_workload(spec, chip);
       const std::string key = row.chip + "|" + work.description;
-      if (!cache.count(key)) cache.emplace(key, run::simulate(work, chip, options));
-      const run::RunReport& rep = cache.at(key);
-      row.simulated = simulated_in(rep, row.metric, row.unit);
-      row.rel_error = (row.simulated - row.measured) / row.measured;
-      row.bottleneck = rep.bottleneck;
-      row.status = "ok";
+      auto sim = simulation_of.find(key);
+      if (sim == simulation_of.end()) {
+        std::size_t index;
+        if (pool) {
+          index = pool->launch([&] { return encode(simulate_workload(work, chip, options)); });
+        } else {
+          index = outcomes.size();
+          outcomes.push_back(simulate_workload(work, chip, options));
+        }
+        sim = simulation_of.emplace(key, index).first;
+      }
+      pending.push_back({rows.size(), sim->second, rec.line});
     } catch (const UserError& e) {
       row.status = "error";
       row.message = fmt::format("{}:{}: {}", table.source, rec.line, e.what());
     }
     rows.push_back(row);
+  }
+  if (pool) {
+    for (const ChildPool::Result& r : pool->results()) {
+      Outcome o;
+      try {
+        if (!r.delivered) throw std::runtime_error(r.failure);
+        o = decode(r.data);
+      } catch (const std::exception& e) {
+        o = Outcome{};
+        o.error = fmt::format("simulation process failed: {}", e.what());
+      }
+      outcomes.push_back(std::move(o));
+    }
+  }
+  for (const Pending& p : pending) {
+    ValidationRow& row = rows[p.row];
+    const Outcome& o = outcomes[p.simulation];
+    try {
+      if (!o.ok) throw UserError(o.error);
+      row.simulated = simulated_in(o, row.metric, row.unit);
+      row.rel_error = (row.simulated - row.measured) / row.measured;
+      row.bottleneck = o.bottleneck;
+      row.status = "ok";
+    } catch (const UserError& e) {
+      row.status = "error";
+      row.message = fmt::format("{}:{}: {}", table.source, p.line, e.what());
+    }
   }
   return rows;
 }

@@ -25,10 +25,14 @@ struct KindSummary {
   double median_abs_error = 0, max_abs_error = 0;
 };
 
+// Simulates each distinct chip and workload of the table once. With jobs > 1 the simulations run
+// in child processes, up to `jobs` at a time; the rows are the same for any number of jobs. A
+// simulation that fails (a fault of the simulator, or a child process that dies) makes its rows
+// errors.
 std::vector<ValidationRow> validate_table(const CsvTable& table,
                                           const std::filesystem::path& config_dir,
                                           const platform::PlatformOptions& options,
-                                          const std::vector<std::string>& sets = {});
+                                          const std::vector<std::string>& sets = {}, int jobs = 1);
 std::vector<KindSummary> summarize(const std::vector<ValidationRow>& rows);
 
 std::string to_text(const std::vector<ValidationRow>& rows,
