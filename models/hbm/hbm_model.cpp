@@ -24,7 +24,7 @@
 //   bank_group = (g0 + fold(row)) % G
 //   bank       = (b0 + fold(row) / G) % B
 //
-// fold() XORs shifted copies of the upper bits together. Adding it modulo the count keeps the
+// fold() hashes the upper bits (a strong mix, see below). Adding it modulo the count keeps the
 // mapping a bijection for any count (P is 160 on a 5-stack part, not a power of two) while a
 // stride that is a multiple of P * I (the rows of a matrix tile) still walks over pseudo-channels,
 // and arrays whose bases differ by a power of two land on different banks. Pseudo-channels are
