@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <utility>
 
@@ -153,6 +154,17 @@ void HbmModel::for_each_run(const Mapping<Div>& m, std::uint64_t addr, std::uint
     f(decode(m, addr, piece));
     addr += piece;
   }
+}
+
+void HbmModel::prefetch(const Run& run) const {
+#if defined(__GNUC__)
+  const std::uint64_t pc = run.pc;
+  __builtin_prefetch(&pcs_[pc]);
+  __builtin_prefetch(&banks_[pc * banks_per_pc_ + run.bank]);
+  __builtin_prefetch(&bank_groups_[pc * bank_groups_per_pc_ + run.bank_group]);
+#else
+  (void)run;
+#endif
 }
 
 // Bursts scheduled: their bus time, and the bank stall of a slot longer than a burst (tCCD_S).
@@ -404,12 +416,28 @@ Picos HbmModel::read_rows(const Mapping<Div>& m, std::uint64_t base, std::uint32
   const Picos path = config_.access_latency;
   Picos done = arrival;
   std::uint64_t bursts = 0;
+  // Runs are decoded a few ahead of being scheduled, in order, and the state each will touch
+  // is prefetched meanwhile.
+  constexpr std::size_t kAhead = 8;
+  std::array<Run, kAhead> ahead;
+  std::size_t head = 0, count = 0;
+  const auto issue = [&](const Run& run) {
+    done = std::max(done, schedule<false>(run, arrival).end + path);
+    bursts += run.bursts;
+  };
   for (std::uint32_t i = 0; i < rows; ++i) {
     for_each_run(m, base + i * stride, row_bytes, [&](const Run& run) {
-      done = std::max(done, schedule<false>(run, arrival).end + path);
-      bursts += run.bursts;
+      prefetch(run);
+      if (count == kAhead) {
+        issue(ahead[head]);
+        ahead[head] = run;
+        head = (head + 1) % kAhead;
+      } else {
+        ahead[(head + count++) % kAhead] = run;
+      }
     });
   }
+  for (; count > 0; --count, head = (head + 1) % kAhead) issue(ahead[head]);
   count_bursts(bursts);
   return done;
 }
