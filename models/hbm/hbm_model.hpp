@@ -139,6 +139,8 @@ class HbmModel {
   bool refresh_bank(Bank& bank, Picos until);
   void charge_gap(Pc& pc, Picos start, Picos refresh_bound, Picos turn_bound);
   void charge(Cause cause, Picos amount);
+  void count_bursts(std::uint64_t bursts);
+  void prefetch(const Run& run) const;  // the pseudo-channel, bank group and bank of `run`
   Picos enqueue_write(const Run& run, Picos arrival);
   void drain_pseudo_channel(std::uint32_t index, Picos now);
   void check_range(std::uint64_t addr, std::uint64_t bytes) const;
