@@ -383,8 +383,9 @@ Trace nvls_impl(CollectiveOp op, std::uint64_t bytes, const AlgoParams& p) {
   for (std::uint64_t it = 0; it < iterations; ++it) {
     const std::uint64_t rem = std::min(loop, bytes - std::min(bytes, it * loop));
     const std::uint64_t c = std::max<std::uint64_t>(1, ceil_div(rem, n));  // per head
-    const std::uint32_t ld_old = it >= static_cast<std::uint64_t>(w) ? ld_done[it - w] : kNone;
-    const std::uint32_t ga_old = it >= static_cast<std::uint64_t>(w) ? ga_done[it - w] : kNone;
+    const bool reuse = it >= static_cast<std::uint64_t>(w);  // a slot of `w` loops ago
+    const std::uint32_t ld_old = reuse && reduce ? ld_done[it - w] : kNone;
+    const std::uint32_t ga_old = reuse && gather ? ga_done[it - w] : kNone;
     std::vector<std::uint32_t> all;
     if (reduce) {
       // Scatter: each rank copies its loop of input into the multicast buffer.
