@@ -130,6 +130,7 @@ std::uint64_t nvls_chunk_for(std::uint64_t bytes, const AlgoParams& p) {
 namespace {
 
 constexpr std::uint32_t kNone = Trace::kNone;
+constexpr std::uint64_t kMaxDirectSends = 400000;
 
 std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) {
   return (a + b - 1) / b;
@@ -496,11 +497,26 @@ Trace direct_trace(CollectiveOp op, std::uint64_t bytes, const AlgoParams& p) {
   const ProtocolSpec& ps = p2p_protocol(share, p);
   Trace t = start_trace(op, Algorithm::kDirect, ps, bytes, p);
   const std::uint32_t launch = add_launch(t, ps.setup, p);
-  const std::uint64_t chunk = std::min(p.p2p_chunk, std::max<std::uint64_t>(1, share));
-  const std::uint64_t count = std::max<std::uint64_t>(1, ceil_div(share, chunk));
-  const std::uint64_t window = static_cast<std::uint64_t>(std::max(1, p.slots));
-  auto bytes_of = [&](std::uint64_t c) { return std::min(chunk, share - c * chunk); };
   const int peers = sendrecv ? 1 : n - 1;
+  std::uint64_t chunk = std::min(p.p2p_chunk, std::max<std::uint64_t>(1, share));
+  std::uint64_t count = std::max<std::uint64_t>(1, ceil_div(share, chunk));
+  // On large domains (n^2 peer pairs) merge consecutive p2p chunks so that the trace stays
+  // under kMaxDirectSends sends: 384 ranks have 147072 pairs.
+  const std::uint64_t phases = op == CollectiveOp::kAllReduce ? 2 : 1;
+  const std::uint64_t most = std::max<std::uint64_t>(
+      1, kMaxDirectSends / (static_cast<std::uint64_t>(n) * peers * phases));
+  if (count > most) {
+    count = most;
+    chunk = ceil_div(share, count);
+    t.notes.push_back(
+        fmt::format("direct: p2p chunks merged to {} B to keep {} peer pairs under "
+                    "{} sends",
+                    chunk, static_cast<std::uint64_t>(n) * peers, kMaxDirectSends));
+  }
+  const std::uint64_t window = static_cast<std::uint64_t>(std::max(1, p.slots));
+  auto bytes_of = [&](std::uint64_t c) {
+    return std::min(chunk, share - std::min(share, c * chunk));
+  };
   const std::size_t lanes = static_cast<std::size_t>(n) * peers;
   // sent[c][r * peers + d - 1]: rank r's send of chunk c to peer r + d. A connection holds
   // `window` chunks: chunk c waits for chunk c - window to have landed.

@@ -271,9 +271,25 @@ double estimate_time(const CollectiveModel& m, CollectiveOp op, std::uint64_t by
       std::min(S / n, static_cast<double>(ps.step_bytes * ps.slice_steps) * p.channels);
   switch (algo) {
     case Algorithm::kRing: {
+      // Each (loop, slice) is a chain of `steps` sends, one per rank, each waiting for the
+      // previous one (transfer plus step latency); a connection keeps `window` slices in flight,
+      // so that many chains overlap. The links bound the total.
       const int steps = op == CollectiveOp::kAllReduce ? 2 * (n - 1) : n - 1;
-      const double traffic = S * steps / n * ps.wire_factor;
-      return fixed + steps * step + slice / ring_bw + traffic / ring_bw;
+      const double rings = std::max<double>(1, static_cast<double>(p.rings.size()));
+      const int channels = std::max(1, p.channels / static_cast<int>(rings));
+      const double seg = S / rings / n;
+      const double loop = static_cast<double>(ps.step_bytes) * ps.chunk_steps * channels;
+      const double loops = std::max(1.0, std::ceil(seg / loop));
+      const double slices = std::max(1, ps.chunk_steps / ps.slice_steps);
+      const double window = std::max(1, p.slots / ps.slice_steps);
+      const double chain_bw = ring_bw / rings;
+      const double t_op = std::min(seg, loop) / slices * ps.wire_factor / chain_bw;
+      const double chains = loops * slices;
+      const double per_chain = steps * (t_op + step);
+      const double links = steps * seg * ps.wire_factor / chain_bw;
+      const double latency = chains <= window ? per_chain + (chains - 1) * t_op
+                                              : std::ceil(chains / window) * per_chain;
+      return fixed + std::max(latency, links);
     }
     case Algorithm::kTree: {
       const double depth = std::floor(std::log2(std::max(1, n))) + 1;
@@ -288,15 +304,24 @@ double estimate_time(const CollectiveModel& m, CollectiveOp op, std::uint64_t by
       // Per direction a rank carries S (1 + 1/n) of data; responses come as 64 B reads.
       const double read_eff =
           static_cast<double>(l.packet.read_payload) / (l.packet.read_payload + l.packet.header);
-      double traffic = S * (1.0 + 1.0 / n) / (f.device_bandwidth() * read_eff);
+      double stream = S * (1.0 + 1.0 / n) / (f.device_bandwidth() * read_eff);
       const int sw = f.reduction_switch();
-      if (m.load_window > 0 && sw >= 0) {
+      double rtt = 0;
+      if (sw >= 0) {
+        rtt = picos_to_seconds(2 * f.vertex(sw).latency + 4 * l.latency + m.memory_latency);
         // Load-reduce streams at most window / round trip per device, n devices at once.
-        const double rtt = picos_to_seconds(2 * f.vertex(sw).latency + 4 * l.latency) +
-                           picos_to_seconds(m.memory_latency);
-        traffic = std::max(traffic, S * rtt / (static_cast<double>(m.load_window) * n));
+        if (m.load_window > 0)
+          stream = std::max(stream, S * rtt / (static_cast<double>(m.load_window) * n));
       }
-      return picos_to_seconds(p.launch + p.nvls_setup + 2 * p.nvls_sync) + 6 * path + traffic;
+      // Scatter and gather copy every byte in and out of the multicast buffer (4 S of memory
+      // traffic, hidden behind the stream but for the first and last loop).
+      AlgoParams q = p;
+      const double loop =
+          std::min(S, static_cast<double>(nvls_chunk_for(bytes, q)) * p.nvls_channels * n);
+      const double copies = m.memory_rate > 0 ? 4 * loop / m.memory_rate : 0;
+      stream = std::max(stream, m.memory_rate > 0 ? 4 * S / m.memory_rate : 0);
+      return picos_to_seconds(p.launch + p.nvls_setup + 2 * p.nvls_sync) + rtt + 2 * path + copies +
+             stream;
     }
     case Algorithm::kDirect: {
       double phases = op == CollectiveOp::kAllReduce ? 2 : 1;
