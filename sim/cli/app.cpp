@@ -48,6 +48,7 @@ int run_app(int argc, char** argv) {
   register_run(app, ctx);
   register_trace(app, ctx);
   register_validate(app, ctx);
+  register_collective(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
