@@ -14,6 +14,7 @@
 #include "sim/report/table.hpp"
 #include "sim/run/workload.hpp"
 #include "sim/validate/child_pool.hpp"
+#include "workloads/collective/collective.hpp"
 
 namespace xpusim::validate {
 namespace {
@@ -56,9 +57,27 @@ double parse_value(const std::string& s) {
 struct Outcome {
   bool ok = false;
   double tflops = 0, latency_s = 0, counted_bytes = 0, hbm_bw = 0;
+  double busbw_gbs = 0;  // collectives: nccl-tests bus bandwidth
   std::string bottleneck;
   std::string error;  // the row's message when not ok
 };
+
+// An all-reduce on the chip's standard system of that many devices (e.g. 8 x h100_sxm ->
+// hgx_h100_8x), as nccl-tests measures it.
+Outcome simulate_allreduce(const config::SystemConfig& system, std::uint64_t bytes,
+                           const std::string& algo) {
+  Outcome o;
+  try {
+    o.busbw_gbs = collective::simulate_allreduce_busbw(system, bytes, algo);
+    o.ok = true;
+    o.bottleneck = fmt::format("interconnect ({} on {})", algo, system.name);
+  } catch (const UserError& e) {
+    o.error = e.what();
+  } catch (const std::exception& e) {
+    o.error = fmt::format("internal error: {}", e.what());
+  }
+  return o;
+}
 
 Outcome simulate_workload(const run::BuiltWorkload& work, const config::ChipConfig& chip,
                           const platform::PlatformOptions& options) {
@@ -97,6 +116,7 @@ std::string encode(const Outcome& o) {
   put(out, o.latency_s);
   put(out, o.counted_bytes);
   put(out, o.hbm_bw);
+  put(out, o.busbw_gbs);
   put(out, o.bottleneck);
   put(out, o.error);
   return out;
@@ -125,6 +145,7 @@ Outcome decode(const std::string& in) {
   o.latency_s = std::bit_cast<double>(u64());
   o.counted_bytes = std::bit_cast<double>(u64());
   o.hbm_bw = std::bit_cast<double>(u64());
+  o.busbw_gbs = std::bit_cast<double>(u64());
   o.bottleneck = str();
   o.error = str();
   return o;
@@ -139,6 +160,9 @@ double simulated_in(const Outcome& rep, const std::string& metric, const std::st
     if (unit == "ms") return rep.latency_s * 1e3;
     if (unit == "us") return rep.latency_s * 1e6;
     if (unit == "s") return rep.latency_s;
+  } else if (metric == "busbw") {
+    if (unit == "GB/s") return rep.busbw_gbs;
+    if (unit == "TB/s") return rep.busbw_gbs / 1e3;
   } else if (metric == "bandwidth") {
     const double bw = rep.counted_bytes > 0 ? rep.counted_bytes / rep.latency_s : rep.hbm_bw;
     if (unit == "TB/s") return bw / 1e12;
@@ -189,14 +213,50 @@ std::vector<ValidationRow> validate_table(const CsvTable& table,
         throw UserError(
             fmt::format("{} fields, the header has {}", rec.fields.size(), table.header.size()));
       row.measured = parse_value(get("value"));
-      if (row.kind != "gemm" && row.kind != "stream" && row.kind != "attention") {
+      const bool collective = row.kind == "allreduce";
+      if (row.kind != "gemm" && row.kind != "stream" && row.kind != "attention" && !collective) {
         row.status = "skipped";
         row.message = fmt::format("kind '{}' is not simulated yet", row.kind);
         rows.push_back(row);
         continue;
       }
-      if (get("devices") != "1") throw UserError("gemm, stream and attention rows run on 1 device");
       const auto params = parse_params(get("params"));
+      if (collective) {
+        int devices = 0;
+        try {
+          devices = std::stoi(get("devices"));
+        } catch (const std::exception&) {
+          devices = 0;
+        }
+        if (devices < 2)
+          throw UserError(
+              fmt::format("devices '{}': an all-reduce needs 2 or more", get("devices")));
+        const auto bytes_it = params.find("bytes");
+        if (bytes_it == params.end()) throw UserError("allreduce params need bytes=N");
+        const std::uint64_t bytes = std::stoull(bytes_it->second);
+        const auto algo_it = params.find("algo");
+        const std::string algo = algo_it == params.end() ? "auto" : algo_it->second;
+        const std::string system_name =
+            collective::standard_system_for(row.chip, devices, config_dir);
+        const std::string key = fmt::format("allreduce|{}|{}|{}", system_name, bytes, algo);
+        auto sim = simulation_of.find(key);
+        if (sim == simulation_of.end()) {
+          const config::SystemConfig system =
+              config::load_system(system_name, config_dir, {}, sets);
+          std::size_t index;
+          if (pool) {
+            index = pool->launch([&] { return encode(simulate_allreduce(system, bytes, algo)); });
+          } else {
+            index = outcomes.size();
+            outcomes.push_back(simulate_allreduce(system, bytes, algo));
+          }
+          sim = simulation_of.emplace(key, index).first;
+        }
+        pending.push_back({rows.size(), sim->second, rec.line});
+        rows.push_back(row);
+        continue;
+      }
+      if (get("devices") != "1") throw UserError("gemm, stream and attention rows run on 1 device");
       const auto dtype = parse_dtype(get("dtype"));
       if (!dtype) throw UserError(fmt::format("dtype '{}' is unknown", get("dtype")));
       run::WorkloadSpec spec;
