@@ -85,7 +85,8 @@ TEST(Validate, RowsDoNotDependOnTheNumberOfJobs) {
   EXPECT_EQ(to_json(one).dump(2), to_json(three).dump(2));
   ASSERT_EQ(one.size(), 10u);
   EXPECT_EQ(one[0].status, "ok");
-  EXPECT_EQ(one[2].status, "skipped");
+  EXPECT_EQ(one[2].status, "ok");  // an all-reduce on hgx_h100_8x
+  EXPECT_GT(one[2].simulated, 0);
   EXPECT_EQ(one[4].status, "ok");
   EXPECT_EQ(one[4].bottleneck, one[0].bottleneck);  // the same simulation
   for (int i : {5, 6, 7, 8}) EXPECT_EQ(one[i].status, "error") << one[i].id;
