@@ -183,3 +183,21 @@ TEST(Platform, SkinnyGemmFollowsTheBandwidthRatioOfH200ToH100) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Platform, EveryShippedChipRunsARaggedGemmToTheEnd) {
+  // A lost wake-up between a CTA's producer and consumer streams once stalled B200 runs; every
+  // chip must finish a ragged GEMM (timings differ per chip, so each exercises other orders).
+  for (const auto& name : config::list_configs(xpusim::testing::config_dir() / "chips")) {
+    const auto c = chip(name);
+    const DType d = c.compute.tensor_flops_per_clock[static_cast<int>(DType::kBf16)] > 0
+                        ? DType::kBf16
+                        : DType::kFp16;
+    const auto r = gemm(c, "1000x777x1500", d);
+    EXPECT_GT(r.latency_s, 0) << name;
+    EXPECT_LT(r.tflops, c.peak_flops(d) / 1e12) << name;
+  }
+}
+
+}  // namespace

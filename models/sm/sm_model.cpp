@@ -207,9 +207,14 @@ Picos SmModel::run_stream(CtaRun& run, std::size_t stream) {
   auto& stages = run.stages;
   // Blocks this stream (in simulated time) until `ready()` holds; other streams of the CTA
   // signal progress.
+  // The condition is checked again after the timed catch-up wait: progress notified during that
+  // wait would otherwise be missed and the stream would sleep forever (seen on B200 timings).
   auto block_until = [&](auto ready) {
     while (!ready()) {
-      sync_to(t);
+      if (t > now) {
+        now = sync_to(t);
+        continue;
+      }
       sc_core::wait(run.progress);
       now = now_picos();
       t = std::max(t, now);

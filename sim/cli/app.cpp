@@ -56,6 +56,10 @@ int run_app(int argc, char** argv) {
   } catch (const UserError& e) {
     std::cerr << "error: " << e.what() << "\n";
     return 2;
+  } catch (const std::exception& e) {
+    // A fault of the simulator, not of the input: say so instead of aborting.
+    std::cerr << "internal error (please report): " << e.what() << "\n";
+    return 3;
   }
   return 0;
 }
