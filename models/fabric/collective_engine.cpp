@@ -97,8 +97,9 @@ void CollectiveEngine::issue(std::uint32_t i, Picos now) {
           schedule(now + t, i, true);  // loads in flight bound the rate
           ++parts;
         }
-      } else
+      } else {
         net_.multicast(op.device, switch_, op.link_bytes, now, this, i);
+      }
       ++parts;
       break;
     case collective::OpKind::kCompute:

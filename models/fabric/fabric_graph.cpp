@@ -182,7 +182,7 @@ Fabric::Fabric(std::string name, std::string topology, int devices)
     v.kind = FabricVertex::Kind::kDevice;
     v.name = fmt::format("dev{}", d);
     v.device = d;
-    boost::add_vertex(v, graph_);
+    graph_[boost::add_vertex(graph_)] = v;
   }
 }
 
@@ -195,7 +195,11 @@ int Fabric::add_switch(const std::string& name, Picos latency, bool reduction, i
   v.reduction = reduction;
   v.physical_chips = physical_chips;
   v.tier = tier;
-  return static_cast<int>(boost::add_vertex(v, graph_));
+  // add_vertex(graph) then the bundle: add_vertex(bundle, graph) goes through Boost's named-graph
+  // lookup, which GCC 12 flags as uninitialised under -fsanitize.
+  const auto id = boost::add_vertex(graph_);
+  graph_[id] = v;
+  return static_cast<int>(id);
 }
 
 int Fabric::add_bundle(int a, int b, const LinkSpec& spec) {

@@ -62,12 +62,33 @@ const ProtocolSpec& protocol_spec(Protocol p) {
   // Synchronisation costs are estimates (see docs/fabric.md): an LL receiver spins on the flag
   // inside each line; LL128 adds a warp-level check per 128-byte line; Simple waits for a flag
   // the sender writes after a memory fence, one more trip over the link.
-  static const ProtocolSpec ll{Protocol::kLL,   "ll", 2.0, 32 * 1024, 1, 1, 300 * kPicosPerNs,
-                               2 * kPicosPerUs, false};
-  static const ProtocolSpec ll128{Protocol::kLL128,  "ll128",         128.0 / 120.0, 576000, 1, 1,
-                                  600 * kPicosPerNs, 4 * kPicosPerUs, false};
-  static const ProtocolSpec simple{Protocol::kSimple, "simple",        1.0, 512 * 1024, 4, 2,
-                                   1 * kPicosPerUs,   3 * kPicosPerUs, true};
+  static const ProtocolSpec ll{.id = Protocol::kLL,
+                               .name = "ll",
+                               .wire_factor = 2.0,
+                               .step_bytes = 32 * 1024,
+                               .chunk_steps = 1,
+                               .slice_steps = 1,
+                               .step_sync = 300 * kPicosPerNs,
+                               .setup = 2 * kPicosPerUs,
+                               .flag_after_data = false};
+  static const ProtocolSpec ll128{.id = Protocol::kLL128,
+                                  .name = "ll128",
+                                  .wire_factor = 128.0 / 120.0,
+                                  .step_bytes = 576000,
+                                  .chunk_steps = 1,
+                                  .slice_steps = 1,
+                                  .step_sync = 600 * kPicosPerNs,
+                                  .setup = 4 * kPicosPerUs,
+                                  .flag_after_data = false};
+  static const ProtocolSpec simple{.id = Protocol::kSimple,
+                                   .name = "simple",
+                                   .wire_factor = 1.0,
+                                   .step_bytes = 512 * 1024,
+                                   .chunk_steps = 4,
+                                   .slice_steps = 2,
+                                   .step_sync = 1 * kPicosPerUs,
+                                   .setup = 3 * kPicosPerUs,
+                                   .flag_after_data = true};
   switch (p) {
     case Protocol::kLL:
       return ll;
