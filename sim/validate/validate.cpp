@@ -190,6 +190,17 @@ std::vector<ValidationRow> validate_table(const CsvTable& table,
   std::vector<Outcome> outcomes;                     // jobs == 1
   std::optional<ChildPool> pool;                     // jobs > 1
   if (jobs > 1) pool.emplace(jobs);
+  // Runs `simulate` (returning an Outcome) here or in a child and records where its result lands.
+  auto schedule = [&](const std::string& key, auto simulate) {
+    std::size_t index;
+    if (pool) {
+      index = pool->launch([&] { return encode(simulate()); });
+    } else {
+      index = outcomes.size();
+      outcomes.push_back(simulate());
+    }
+    simulation_of.emplace(key, index);
+  };
   struct Pending {
     std::size_t row;
     std::size_t simulation;
@@ -239,20 +250,12 @@ std::vector<ValidationRow> validate_table(const CsvTable& table,
         const std::string system_name =
             collective::standard_system_for(row.chip, devices, config_dir);
         const std::string key = fmt::format("allreduce|{}|{}|{}", system_name, bytes, algo);
-        auto sim = simulation_of.find(key);
-        if (sim == simulation_of.end()) {
+        if (!simulation_of.count(key)) {
           const config::SystemConfig system =
               config::load_system(system_name, config_dir, {}, sets);
-          std::size_t index;
-          if (pool) {
-            index = pool->launch([&] { return encode(simulate_allreduce(system, bytes, algo)); });
-          } else {
-            index = outcomes.size();
-            outcomes.push_back(simulate_allreduce(system, bytes, algo));
-          }
-          sim = simulation_of.emplace(key, index).first;
+          schedule(key, [&] { return simulate_allreduce(system, bytes, algo); });
         }
-        pending.push_back({rows.size(), sim->second, rec.line});
+        pending.push_back({rows.size(), simulation_of.at(key), rec.line});
         rows.push_back(row);
         continue;
       }
@@ -276,18 +279,9 @@ std::vector<ValidationRow> validate_table(const CsvTable& table,
       const config::ChipConfig& chip = chips.at(row.chip);
       const run::BuiltWorkload work = run::build_workload(spec, chip);
       const std::string key = row.chip + "|" + work.description;
-      auto sim = simulation_of.find(key);
-      if (sim == simulation_of.end()) {
-        std::size_t index;
-        if (pool) {
-          index = pool->launch([&] { return encode(simulate_workload(work, chip, options)); });
-        } else {
-          index = outcomes.size();
-          outcomes.push_back(simulate_workload(work, chip, options));
-        }
-        sim = simulation_of.emplace(key, index).first;
-      }
-      pending.push_back({rows.size(), sim->second, rec.line});
+      if (!simulation_of.count(key))
+        schedule(key, [&] { return simulate_workload(work, chip, options); });
+      pending.push_back({rows.size(), simulation_of.at(key), rec.line});
     } catch (const UserError& e) {
       row.status = "error";
       row.message = fmt::format("{}:{}: {}", table.source, rec.line, e.what());
