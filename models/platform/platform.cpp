@@ -141,7 +141,7 @@ RunResult Platform::run(const trace::Trace& trace) {
   r.l2_bytes = l2_->ledger().total_bytes();
   r.l2_bandwidth = chip_.l2.bandwidth;
   r.hbm = hbm_->stats();
-  r.hbm_peak = hbm_config_from(chip_).peak_bandwidth();
+  r.hbm_peak = hbm_->config().peak_bandwidth();
   r.hbm_pseudo_channels = hbm_->pseudo_channel_count();
   r.hbm_where_peak_went = hbm_->where_peak_went(r.total);
   r.totals = trace::summarize(trace);

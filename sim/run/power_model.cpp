@@ -1,29 +1,11 @@
 #include "sim/run/power_model.hpp"
 
+#include "sim/trace/trace_stats.hpp"
+
 #include <algorithm>
 #include <cmath>
 
 namespace xpusim::run {
-
-std::array<double, kAllDTypes.size()> mma_flops_by_dtype(const trace::Trace& trace) {
-  std::array<double, kAllDTypes.size()> out{};
-  for (const auto& k : trace.kernels)
-    for (const auto& cta : k.ctas)
-      for (const auto& stream : cta.streams) {
-        std::vector<double> mult{1.0};
-        for (const auto& op : stream) {
-          if (op.opcode == trace::Opcode::kLoopBegin) {
-            mult.push_back(mult.back() * op.loop.count);
-          } else if (op.opcode == trace::Opcode::kLoopEnd) {
-            if (mult.size() > 1) mult.pop_back();
-          } else if (op.opcode == trace::Opcode::kMma) {
-            out[static_cast<int>(op.mma.dtype)] +=
-                mult.back() * 2.0 * op.mma.m * op.mma.n * op.mma.k;
-          }
-        }
-      }
-  return out;
-}
 
 trace::Trace trace_prefix(const trace::Trace& trace, const config::ChipConfig& chip, double waves) {
   const sm::SmParams p = platform::sm_params_from(chip, 1);
@@ -56,7 +38,7 @@ PowerEstimate solve_clock(const platform::RunResult& run, const trace::Trace& si
   if (!chip.power.enabled() || run.total == 0) return e;
   e.modelled = true;
   const double seconds = picos_to_seconds(run.total);
-  const auto flops = mma_flops_by_dtype(simulated);
+  const auto flops = trace::summarize(simulated).mma_flops_by_dtype;
   double joules = 0;
   for (std::size_t d = 0; d < flops.size(); ++d)
     joules += flops[d] * chip.power.tensor_pj_per_flop[d] * 1e-12;

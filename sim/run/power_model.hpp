@@ -21,9 +21,6 @@ struct PowerEstimate {
   double max_clock_hz = 0, clock_hz = 0;
 };
 
-// Dense tensor FLOPs per dtype of a trace, loops expanded.
-std::array<double, kAllDTypes.size()> mma_flops_by_dtype(const trace::Trace& trace);
-
 // The first `waves` waves of CTAs of every kernel (all of a kernel when it has fewer).
 trace::Trace trace_prefix(const trace::Trace& trace, const config::ChipConfig& chip, double waves);
 

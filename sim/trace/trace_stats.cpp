@@ -20,9 +20,12 @@ void add_stream(const Stream& stream, TraceTotals& t) {
     std::uint64_t n = repeat[depth];
     t.ops_executed += n;
     switch (op.opcode) {
-      case Opcode::kMma:
-        t.mma_flops += n * 2 * std::uint64_t{op.mma.m} * op.mma.n * op.mma.k;
+      case Opcode::kMma: {
+        const std::uint64_t flops = n * 2 * std::uint64_t{op.mma.m} * op.mma.n * op.mma.k;
+        t.mma_flops += flops;
+        t.mma_flops_by_dtype[static_cast<int>(op.mma.dtype)] += flops;
         break;
+      }
       case Opcode::kVector:
         t.vector_flops += n * op.vector.elements * op.vector.flops_per_element;
         break;

@@ -1,6 +1,7 @@
 #pragma once
 // Totals of a trace with loops expanded: what the work and the traffic add up to. Used by tests
 // (FLOPs equal 2*M*N*K, bytes at least the compulsory traffic) and by reports.
+#include <array>
 #include <cstdint>
 #include <map>
 
@@ -15,7 +16,8 @@ struct TensorTraffic {
 };
 
 struct TraceTotals {
-  std::uint64_t mma_flops = 0;  // 2 per multiply-add
+  std::uint64_t mma_flops = 0;                                        // 2 per multiply-add
+  std::array<std::uint64_t, kAllDTypes.size()> mma_flops_by_dtype{};  // the same, by DType
   std::uint64_t vector_flops = 0;
   std::uint64_t sfu_elements = 0;
   std::uint64_t loaded_bytes = 0;
