@@ -50,8 +50,7 @@ sm::SmParams sm_params_from(const config::ChipConfig& chip, Picos quantum) {
   p.max_threads = c.max_threads_per_unit;
   p.max_ctas = c.max_ctas_per_unit;
   p.inflight_bytes = c.inflight_bytes_per_unit;
-  // Hopper's wgmma computes 64-row fragments; earlier tensor cores 16-row ones.
-  p.mma_m_granularity = chip.family == "hopper" || chip.family == "blackwell" ? 64 : 16;
+  p.mma_m_granularity = c.mma_rows;
   p.quantum = quantum;
   return p;
 }

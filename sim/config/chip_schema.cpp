@@ -152,6 +152,14 @@ void compute(std::vector<Binding<ChipConfig>>& r) {
       .max(32)
       .desc("CTAs per cluster sharing loads by multicast")
       .store(field([](ChipConfig & c) -> auto& { return c.compute.max_cluster_size; }));
+  P(r, "compute.mma_rows", T::kInt)
+      .dflt("16")
+      .min(1)
+      .max(256)
+      .desc(
+          "rows one tensor-core instruction computes (Ampere mma 16, Hopper wgmma 64); fewer rows "
+          "are padded")
+      .store(field([](ChipConfig & c) -> auto& { return c.compute.mma_rows; }));
   P(r, "compute.async_copy", T::kEnum)
       .dflt("cp_async")
       .choices({"none", "cp_async", "tma"})
@@ -184,7 +192,9 @@ void l2(std::vector<Binding<ChipConfig>>& r) {
       .required()
       .min(1)
       .max(4096)
-      .desc("cache slices (informative: lines hash evenly over slices, so the model keeps one pool with l2.bandwidth)")
+      .desc(
+          "cache slices (informative: lines hash evenly over slices, so the model keeps one pool "
+          "with l2.bandwidth)")
       .store(field([](ChipConfig & c) -> auto& { return c.l2.slices; }));
   P(r, "l2.bandwidth", T::kQuantity)
       .unit(U::kBandwidth)
