@@ -96,6 +96,12 @@ std::vector<config::Binding<LlmWorkload>> make_bindings() {
       .max(1e7)
       .desc("prompt tokens batched into one prefill pass (TensorRT-LLM max_num_tokens)")
       .store(field([](LlmWorkload & w) -> auto& { return w.prefill_chunk_tokens; }));
+  P(r, "fused_kernels", T::kBool)
+      .dflt("true")
+      .desc(
+          "residual add + RMSNorm as one kernel and SwiGLU in the gate/up GEMM's epilogue "
+          "(TensorRT-LLM, vLLM); false: one kernel each")
+      .store(field([](LlmWorkload & w) -> auto& { return w.fused_kernels; }));
   return r;
 }
 

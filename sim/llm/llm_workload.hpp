@@ -37,6 +37,9 @@ struct LlmWorkload {
   Parallelism parallel;
   // Serving: prefill tokens batched into one forward pass (TensorRT-LLM's max_num_tokens).
   std::uint64_t prefill_chunk_tokens = 8192;
+  // Residual add + RMSNorm in one kernel and SwiGLU in the GEMM epilogue, as production
+  // inference stacks fuse them.
+  bool fused_kernels = true;
 
   // One line: "llama3-70b decode batch 64 ctx 4096 fp8/fp8 TP8".
   std::string summary() const;

@@ -152,7 +152,14 @@ Lowered lower_forward(const LlmWorkload& w, const PassShape& s, DType gemm_dtype
   const std::uint64_t heads = m.heads / tp;
 
   // Attention block.
-  b.vector("attn_norm", layers, StreamOp::kCopy, hidden_bytes);
+  // Fused (as TensorRT-LLM and vLLM run it): each residual add and the RMSNorm after it are one
+  // kernel reading the sum's two inputs and writing the new residual and the normed copy; the
+  // SwiGLU activation is the gate/up GEMM's epilogue. Unfused: separate kernels.
+  const bool fused = w.fused_kernels;
+  if (fused)
+    b.vector("add_norm", layers, StreamOp::kCopy, 2 * hidden_bytes);
+  else
+    b.vector("attn_norm", layers, StreamOp::kCopy, hidden_bytes);
   const Pass pass = s.decode ? Pass::kDecode : Pass::kForward;
   if (m.is_mla()) {
     const auto& a = m.mla;
@@ -187,14 +194,19 @@ Lowered lower_forward(const LlmWorkload& w, const PassShape& s, DType gemm_dtype
     b.gemm("o_proj", layers, tokens, h, heads * m.head_dim, gemm_dtype);
   }
   b.collective("attn_all_reduce", layers, CollectiveOp::kAllReduce, hidden_bytes, tpi);
-  b.vector("attn_residual", layers, StreamOp::kAdd, hidden_bytes);
-  b.vector("mlp_norm", layers, StreamOp::kCopy, hidden_bytes);
+  if (fused) {
+    b.vector("add_norm", layers, StreamOp::kCopy, 2 * hidden_bytes);
+  } else {
+    b.vector("attn_residual", layers, StreamOp::kAdd, hidden_bytes);
+    b.vector("mlp_norm", layers, StreamOp::kCopy, hidden_bytes);
+  }
 
   // Dense MLP (SwiGLU: gate and up fused in one GEMM, silu(gate) * up, down).
   const std::uint64_t inter = div_up(m.intermediate_size, tp);
   b.gemm("gate_up_proj", dense_layers, tokens, 2 * inter, h, gemm_dtype);
-  b.vector("mlp_activation", dense_layers, StreamOp::kAdd,
-           static_cast<std::uint64_t>(static_cast<double>(tokens * inter) * act));
+  if (!fused)
+    b.vector("mlp_activation", dense_layers, StreamOp::kAdd,
+             static_cast<std::uint64_t>(static_cast<double>(tokens * inter) * act));
   b.gemm("down_proj", dense_layers, tokens, h, inter, gemm_dtype);
 
   // Mixture of experts: router, routed experts (split over ep chips, each expert's width over
@@ -220,14 +232,16 @@ Lowered lower_forward(const LlmWorkload& w, const PassShape& s, DType gemm_dtype
       b.collective("moe_combine", moe_layers, CollectiveOp::kAllToAll, a2a, static_cast<int>(ep));
     }
     b.gemm("expert_gate_up", moe_layers * active, per_expert, 2 * ei, h, gemm_dtype);
-    b.vector("expert_activation", moe_layers * active, StreamOp::kAdd,
-             static_cast<std::uint64_t>(static_cast<double>(per_expert * ei) * act));
+    if (!fused)
+      b.vector("expert_activation", moe_layers * active, StreamOp::kAdd,
+               static_cast<std::uint64_t>(static_cast<double>(per_expert * ei) * act));
     b.gemm("expert_down", moe_layers * active, per_expert, h, ei, gemm_dtype);
     if (e.shared_experts > 0) {
       const std::uint64_t si = div_up(e.shared_experts * e.expert_intermediate_size, tp);
       b.gemm("shared_gate_up", moe_layers, tokens, 2 * si, h, gemm_dtype);
-      b.vector("shared_activation", moe_layers, StreamOp::kAdd,
-               static_cast<std::uint64_t>(static_cast<double>(tokens * si) * act));
+      if (!fused)
+        b.vector("shared_activation", moe_layers, StreamOp::kAdd,
+                 static_cast<std::uint64_t>(static_cast<double>(tokens * si) * act));
       b.gemm("shared_down", moe_layers, tokens, h, si, gemm_dtype);
     }
     if (ep > 1)
@@ -237,7 +251,7 @@ Lowered lower_forward(const LlmWorkload& w, const PassShape& s, DType gemm_dtype
           ep, e.routed_experts / ep, active, e.routed_experts / ep, per_expert));
   }
   b.collective("mlp_all_reduce", layers, CollectiveOp::kAllReduce, hidden_bytes, tpi);
-  b.vector("mlp_residual", layers, StreamOp::kAdd, hidden_bytes);
+  if (!fused) b.vector("mlp_residual", layers, StreamOp::kAdd, hidden_bytes);
 
   // Once per pass (spread over the stages: the first embeds, the last runs the head).
   const double once = 1.0 / pp;

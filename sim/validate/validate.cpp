@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "sim/common/error.hpp"
+#include "sim/llm/compare.hpp"
 #include "sim/report/table.hpp"
 #include "sim/run/workload.hpp"
 #include "sim/validate/child_pool.hpp"
@@ -57,7 +58,8 @@ double parse_value(const std::string& s) {
 struct Outcome {
   bool ok = false;
   double tflops = 0, latency_s = 0, counted_bytes = 0, hbm_bw = 0;
-  double busbw_gbs = 0;  // collectives: nccl-tests bus bandwidth
+  double busbw_gbs = 0;     // collectives: nccl-tests bus bandwidth
+  double tokens_per_s = 0;  // llm: generated tokens per second over the row's devices
   std::string bottleneck;
   std::string error;  // the row's message when not ok
 };
@@ -71,6 +73,34 @@ Outcome simulate_allreduce(const config::SystemConfig& system, std::uint64_t byt
     o.busbw_gbs = collective::simulate_allreduce_busbw(system, bytes, algo);
     o.ok = true;
     o.bottleneck = fmt::format("interconnect ({} on {})", algo, system.name);
+  } catch (const UserError& e) {
+    o.error = e.what();
+  } catch (const std::exception& e) {
+    o.error = fmt::format("internal error: {}", e.what());
+  }
+  return o;
+}
+
+// An LLM benchmark row: the workload workloads/<model>-mlperf-<scenario>.yaml on `devices` chips
+// (instances of the workload's tensor/pipeline group side by side), at the largest batch that
+// fits, as MLPerf's offline scenario fills memory.
+Outcome simulate_llm(const config::ChipConfig& chip, const std::string& workload, int devices,
+                     DType dtype, const std::filesystem::path& config_dir,
+                     const platform::PlatformOptions& options) {
+  Outcome o;
+  try {
+    const llm::LlmWorkload w = llm::load_workload(workload, llm::workloads_dir(config_dir));
+    if (w.weight_dtype != dtype)
+      throw UserError(fmt::format("dtype {}: workload {} runs {} weights", dtype_name(dtype),
+                                  w.name, dtype_name(w.weight_dtype)));
+    if (devices % w.parallel.devices() != 0)
+      throw UserError(fmt::format("devices {}: not a multiple of the workload's {} chips", devices,
+                                  w.parallel.devices()));
+    const llm::LlmResult r = llm::evaluate_on(w, chip, "", config_dir, true, options);
+    o.ok = true;
+    o.tokens_per_s = r.tokens_per_s_per_chip * devices;
+    o.bottleneck =
+        fmt::format("{} (batch {} per TP{} instance)", r.split.dominant(), r.batch, w.parallel.tp);
   } catch (const UserError& e) {
     o.error = e.what();
   } catch (const std::exception& e) {
@@ -117,6 +147,7 @@ std::string encode(const Outcome& o) {
   put(out, o.counted_bytes);
   put(out, o.hbm_bw);
   put(out, o.busbw_gbs);
+  put(out, o.tokens_per_s);
   put(out, o.bottleneck);
   put(out, o.error);
   return out;
@@ -146,6 +177,7 @@ Outcome decode(const std::string& in) {
   o.counted_bytes = std::bit_cast<double>(u64());
   o.hbm_bw = std::bit_cast<double>(u64());
   o.busbw_gbs = std::bit_cast<double>(u64());
+  o.tokens_per_s = std::bit_cast<double>(u64());
   o.bottleneck = str();
   o.error = str();
   return o;
@@ -163,6 +195,8 @@ double simulated_in(const Outcome& rep, const std::string& metric, const std::st
   } else if (metric == "busbw") {
     if (unit == "GB/s") return rep.busbw_gbs;
     if (unit == "TB/s") return rep.busbw_gbs / 1e3;
+  } else if (metric == "tokens_per_s") {
+    if (unit == "tok/s") return rep.tokens_per_s;
   } else if (metric == "bandwidth") {
     const double bw = rep.counted_bytes > 0 ? rep.counted_bytes / rep.latency_s : rep.hbm_bw;
     if (unit == "TB/s") return bw / 1e12;
@@ -225,6 +259,35 @@ std::vector<ValidationRow> validate_table(const CsvTable& table,
             fmt::format("{} fields, the header has {}", rec.fields.size(), table.header.size()));
       row.measured = parse_value(get("value"));
       const bool collective = row.kind == "allreduce";
+      if (row.kind == "llm") {
+        const auto params = parse_params(get("params"));
+        int devices = 0;
+        try {
+          devices = std::stoi(get("devices"));
+        } catch (const std::exception&) {
+          devices = 0;
+        }
+        if (devices < 1)
+          throw UserError(fmt::format("devices '{}': give 1 or more", get("devices")));
+        const auto model = params.find("model");
+        const auto scenario = params.find("scenario");
+        if (model == params.end() || scenario == params.end())
+          throw UserError("llm params need model=NAME;scenario=NAME");
+        const auto dtype = parse_dtype(get("dtype"));
+        if (!dtype) throw UserError(fmt::format("dtype '{}' is unknown", get("dtype")));
+        const std::string workload = fmt::format("{}-mlperf-{}", model->second, scenario->second);
+        if (!chips.count(row.chip))
+          chips.emplace(row.chip, config::load_chip(row.chip, config_dir, sets));
+        const config::ChipConfig& chip = chips.at(row.chip);
+        const std::string key = fmt::format("llm|{}|{}|{}", row.chip, workload, devices);
+        if (!simulation_of.count(key))
+          schedule(key, [&] {
+            return simulate_llm(chip, workload, devices, *dtype, config_dir, options);
+          });
+        pending.push_back({rows.size(), simulation_of.at(key), rec.line});
+        rows.push_back(row);
+        continue;
+      }
       if (row.kind != "gemm" && row.kind != "stream" && row.kind != "attention" && !collective) {
         row.status = "skipped";
         row.message = fmt::format("kind '{}' is not simulated yet", row.kind);
