@@ -105,7 +105,7 @@ TEST(CliValidate, AnyFileWithTheColumnsWorks) {
                 "kind,id,chip,devices,dtype,params,metric,value,unit\n"
                 "gemm,g1,h100_sxm,1,bf16,M=1024;N=1024;K=1024,throughput,500,TFLOP/s\n"
                 "gemm,g2,h100_sxm,1,bf16,M=1024;N=1024;K=1024,time,0.01,ms\n"
-                "llm,a1,h100_sxm,8,fp8,model=llama2-70b,tokens_per_s,100,tok/s\n"
+                "power,a1,h100_sxm,8,fp8,model=llama2-70b,tokens_per_s,100,tok/s\n"
                 "gemm,bad,h100_sxm,1,bf16,M=1024;N=1024;K=1024,throughput,-3,TFLOP/s\n");
   const auto j = json_of(run_cli("validate " + csv.string() + " --format json"));
   ASSERT_EQ(j.size(), 4u);

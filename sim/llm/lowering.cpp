@@ -223,7 +223,7 @@ Lowered lower_forward(const LlmWorkload& w, const PassShape& s, DType gemm_dtype
     const double busy = 1.0 - std::pow(1.0 - p, static_cast<double>(tokens));
     const double active = std::max(1.0, local_experts * busy);
     const double assigned = static_cast<double>(tokens) * p * local_experts;
-    const auto per_expert = static_cast<std::uint64_t>(std::ceil(assigned / active));
+    const auto per_expert = std::max<std::uint64_t>(1, std::llround(assigned / active));
     if (ep > 1) {
       const auto a2a =
           static_cast<std::uint64_t>(static_cast<double>(div_up(tokens, ep)) *

@@ -70,9 +70,13 @@ OpTime OpTimer::simulate(const Op& op) {
   run::BuiltWorkload work;
   switch (op.kind) {
     case Op::Kind::kGemm: {
-      work = run::build_workload(
-          run::gemm_spec(fmt::format("{}x{}x{}", op.gemm.m, op.gemm.n, op.gemm.k), op.dtype),
-          chip_);
+      // A batch narrower than the MMA's rows runs swapped (C^T = W^T X^T), as the small-M
+      // kernels of TensorRT-LLM and CUTLASS do: the tokens become the tile's narrow N side
+      // instead of being padded to 64 rows of tensor-core work.
+      std::uint64_t m = op.gemm.m, n = op.gemm.n;
+      if (m < static_cast<std::uint64_t>(chip_.compute.mma_rows) && n > m) std::swap(m, n);
+      work = run::build_workload(run::gemm_spec(fmt::format("{}x{}x{}", m, n, op.gemm.k), op.dtype),
+                                 chip_);
       break;
     }
     case Op::Kind::kAttention: {
