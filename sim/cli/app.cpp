@@ -50,6 +50,7 @@ int run_app(int argc, char** argv) {
   register_validate(app, ctx);
   register_collective(app, ctx);
   register_compare(app, ctx);
+  register_claims(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
