@@ -61,7 +61,7 @@ TEST(LlmModels, ParameterCountsMatchHandCounts) {
 TEST(LlmMemory, WeightsAndKvCacheAreTheHandFigures) {
   const auto chip = config::load_chip("h100_sxm", config_dir());
   // Llama-2-70B in FP8 on 8 chips: 68.98 GB of weights, 8.62 GB each.
-  LlmWorkload w = workload("llama2-70b", Phase::kDecode, 1, 4095, DType::kFp8, 8);
+  LlmWorkload w = workload("llama2-70b", Phase::kDecode, 1, 4096, DType::kFp8, 8);
   MemoryFit f = memory_fit(w, chip, DType::kFp8);
   EXPECT_NEAR(f.weights_bytes * 8, 68976648192.0, 1);
   // KV per token: 80 layers x 2 (K, V) x 8 heads x 128 x 1 byte = 163,840 B; 4096 tokens; the 8

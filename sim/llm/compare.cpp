@@ -93,6 +93,28 @@ std::optional<config::SystemConfig> system_for(const config::ChipConfig& chip, i
   } catch (const UserError&) {
     // No standard system: a full mesh over the chip's own scale-up links.
   }
+  if (chip.scale_up.links < domain - 1) {
+    // Too few links for a full mesh: one ideal switch with a port per link.
+    config::SystemConfig s;
+    s.name = fmt::format("{}_{}x_switch", chip.name, domain);
+    s.display_name =
+        fmt::format("{} x {} (built: one switch, a port per link)", domain, chip.display_name);
+    s.chip_name = chip.name;
+    s.chip = chip;
+    s.devices = domain;
+    s.topology = "switched";
+    s.fabric_switch.generation = "ideal";
+    s.fabric_switch.count = 1;
+    s.fabric_switch.ports = std::max(1, chip.scale_up.links) * domain;
+    s.fabric_switch.port_bandwidth = chip.scale_up.link_bandwidth;
+    s.fabric_switch.latency = chip.scale_up.latency;
+    notes.push_back(fmt::format(
+        "no system config for {} x {} and {} links cannot make a full mesh: one non-blocking "
+        "switch with a port per link ({} x {:.0f} GB/s), switch latency = link latency",
+        domain, chip.name, chip.scale_up.links, chip.scale_up.links,
+        chip.scale_up.link_bandwidth / 1e9));
+    return s;
+  }
   config::SystemConfig s;
   s.name = fmt::format("{}_{}x_mesh", chip.name, domain);
   s.display_name =
@@ -113,9 +135,9 @@ LlmResult evaluate_on(const LlmWorkload& workload, const config::ChipConfig& chi
   LlmWorkload w = workload;
   std::vector<std::string> notes;
   if (use_max_batch) {
-    std::vector<std::string> ignored;
-    const DType d = compute_dtype(chip, w.weight_dtype, ignored, "GEMMs");
-    const std::uint64_t b = max_batch(w, chip, d);
+    std::vector<std::string> ignored;  // evaluate() notes the fallbacks
+    const LlmWorkload run = on_chip(w, chip, ignored);
+    const std::uint64_t b = max_batch(run, chip, run.weight_dtype);
     if (b > 0) {
       notes.push_back(fmt::format("--max-batch: batch {} (largest that fits)", b));
       w.batch = b;

@@ -35,22 +35,32 @@ DType compute_dtype(const config::ChipConfig& chip, DType wanted, std::vector<st
   auto rate = [&](DType d) { return chip.compute.tensor_flops_per_clock[static_cast<int>(d)]; };
   if (rate(wanted) > 0) return wanted;
   const DType fallback = rate(DType::kBf16) > 0 ? DType::kBf16 : DType::kFp16;
-  notes.push_back(fmt::format("{} has no {} tensor rate: {} run in {} (and are stored so)",
-                              chip.name, dtype_name(wanted), what, dtype_name(fallback)));
+  notes.push_back(fmt::format("{} has no {} tensor rate: {} {}", chip.name, dtype_name(wanted),
+                              what, dtype_name(fallback)));
   return fallback;
 }
 
-LlmResult evaluate(const LlmWorkload& w, OpTimer& timer) {
+LlmWorkload on_chip(const LlmWorkload& w, const config::ChipConfig& chip,
+                    std::vector<std::string>& notes) {
+  LlmWorkload out = w;
+  out.weight_dtype =
+      compute_dtype(chip, w.weight_dtype, notes, "GEMMs run and weights are stored in");
+  DType attn = w.kv_dtype;
+  if (attn != DType::kFp8 && attn != DType::kBf16 && attn != DType::kFp16) attn = DType::kBf16;
+  out.kv_dtype = compute_dtype(chip, attn, notes, "attention runs and the KV cache is stored in");
+  return out;
+}
+
+LlmResult evaluate(const LlmWorkload& requested, OpTimer& timer) {
   const config::ChipConfig& chip = timer.chip();
   LlmResult r;
+  const LlmWorkload w = on_chip(requested, chip, r.notes);
   r.chip = chip.name;
   r.system = timer.system() ? timer.system()->name : std::string("-");
   r.chips = w.parallel.devices();
   r.batch = w.batch;
-  r.gemm_dtype = compute_dtype(chip, w.weight_dtype, r.notes, "GEMMs");
-  DType attn = w.kv_dtype;
-  if (attn != DType::kFp8 && attn != DType::kBf16 && attn != DType::kFp16) attn = DType::kBf16;
-  r.attention_dtype = compute_dtype(chip, attn, r.notes, "attention kernels");
+  r.gemm_dtype = w.weight_dtype;
+  r.attention_dtype = w.kv_dtype;
   r.memory = memory_fit(w, chip, r.gemm_dtype);
   require_fit(w, chip, r.gemm_dtype);
   const double pp = w.parallel.pp;
@@ -67,7 +77,7 @@ LlmResult evaluate(const LlmWorkload& w, OpTimer& timer) {
       break;
     }
     case Phase::kDecode: {
-      const PassShape s{w.batch, 1, w.context + 1, false, true};
+      const PassShape s{w.batch, 1, w.context, false, true};
       const PassTime t =
           time_pass(lower_forward(w, s, r.gemm_dtype, r.attention_dtype), "decode", timer, r);
       r.split = t.split.scaled(pp);

@@ -41,6 +41,10 @@ struct LlmResult {
 DType compute_dtype(const config::ChipConfig& chip, DType wanted, std::vector<std::string>& notes,
                     const char* what);
 
+// The workload as `chip` runs it: weight and KV dtypes replaced by the compute_dtype fallbacks.
+LlmWorkload on_chip(const LlmWorkload& w, const config::ChipConfig& chip,
+                    std::vector<std::string>& notes);
+
 // Evaluates the workload on the timer's chip and system. Throws UserError when it does not fit.
 LlmResult evaluate(const LlmWorkload& w, OpTimer& timer);
 

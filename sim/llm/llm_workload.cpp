@@ -60,7 +60,7 @@ std::vector<config::Binding<LlmWorkload>> make_bindings() {
       .dflt("0")
       .min(0)
       .max(1e8)
-      .desc("KV-cache tokens per sequence (decode)")
+      .desc("tokens each sequence attends to in the step, the new one included (decode)")
       .store(field([](LlmWorkload & w) -> auto& { return w.context; }));
   auto dtype = [&](const char* path, const char* desc, DType LlmWorkload::*m) {
     P(r, path, T::kEnum)
@@ -146,7 +146,7 @@ std::string LlmWorkload::summary() const {
 std::uint64_t LlmWorkload::max_sequence() const {
   switch (phase) {
     case Phase::kDecode:
-      return context + 1;
+      return context;
     case Phase::kServing:
       return input_len + output_len;
     default:
@@ -166,7 +166,7 @@ void check_workload(const LlmWorkload& w) {
   if (w.phase == Phase::kServing && w.output_len == 0)
     fail("output_len: phase serving needs output_len >= 1");
   if (w.phase == Phase::kDecode && w.context == 0)
-    fail("context: phase decode needs context >= 1 (tokens already cached)");
+    fail("context: phase decode needs context >= 1 (keys per sequence, the new token included)");
   if (w.max_sequence() > m.max_context)
     fail(fmt::format("sequences of {} tokens exceed {}'s max_context ({})", w.max_sequence(),
                      m.name, m.max_context));

@@ -32,7 +32,7 @@ struct LlmWorkload {
   std::uint64_t batch = 1;       // sequences (serving: concurrency)
   std::uint64_t input_len = 0;   // prompt tokens (prefill, serving, training)
   std::uint64_t output_len = 0;  // generated tokens (serving)
-  std::uint64_t context = 0;     // tokens already in the KV cache (decode)
+  std::uint64_t context = 0;     // keys per sequence in the step, the new token included
   DType weight_dtype = DType::kBf16, kv_dtype = DType::kBf16, activation_dtype = DType::kBf16;
   Parallelism parallel;
   // Serving: prefill tokens batched into one forward pass (TensorRT-LLM's max_num_tokens).
