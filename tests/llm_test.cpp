@@ -290,3 +290,18 @@ TEST(LlmClaims, DocumentHasEveryClaim) {
 
 }  // namespace
 }  // namespace xpusim::llm
+
+namespace xpusim::llm {
+namespace {
+
+TEST(LlmCompare, NothingFitsIsAnErrorNamingTheLargestBatch) {
+  const auto r = xpusim::testing::run_cli(
+      "compare --chips h100_sxm --workload llama3-70b-decode --set batch=100000");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("does not fit"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("GB over"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("the largest batch that fits is"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace xpusim::llm

@@ -200,6 +200,13 @@ Comparison compare(const CompareRequest& req, const std::filesystem::path& confi
       }
     }
   }
+  // Nothing ran: the workload itself is the problem (does not fit, no such dtype...).
+  if (std::all_of(c.rows.begin(), c.rows.end(),
+                  [](const CompareRow& r) { return !r.error.empty(); })) {
+    std::string msg;
+    for (const auto& r : c.rows) msg += (msg.empty() ? "" : "\n") + r.error;
+    throw UserError(msg);
+  }
   const double first =
       c.rows.front().error.empty() ? c.rows.front().result.tokens_per_s_per_chip : 0;
   for (auto& row : c.rows)
