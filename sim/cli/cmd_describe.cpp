@@ -7,6 +7,7 @@
 #include "sim/cli/context.hpp"
 #include "sim/common/error.hpp"
 #include "sim/config/system_config.hpp"
+#include "sim/llm/llm_workload.hpp"
 #include "sim/report/table.hpp"
 
 namespace xpusim::cli {
@@ -23,7 +24,9 @@ void run_describe(const DescribeOptions& opt) {
     std::vector<config::ParamSpec> specs;
   };
   const Group groups[] = {{"chip", config::specs_of(config::chip_bindings())},
-                          {"system", config::specs_of(config::system_bindings())}};
+                          {"system", config::specs_of(config::system_bindings())},
+                          {"model", config::specs_of(llm::model_bindings())},
+                          {"workload", config::specs_of(llm::workload_bindings())}};
   const std::string& want = opt.component;
   auto selected = [&](const char* kind, const std::string& path) {
     if (want.empty() || want == kind) return true;
@@ -71,7 +74,8 @@ void register_describe(CLI::App& app, CliContext&) {
       "and "
       "a one-line description. COMPONENT filters: a section such as compute, l2, memory, "
       "memory.timing, scale_up, or 'chip' / 'system', or one key.");
-  cmd->add_option("component", opt->component, "section, key, 'chip' or 'system' (default: all)");
+  cmd->add_option("component", opt->component,
+                  "section, key, 'chip', 'system', 'model' or 'workload' (default: all)");
   add_format_option(cmd, opt->format);
   cmd->callback([opt] { run_describe(*opt); });
 }

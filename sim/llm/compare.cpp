@@ -47,6 +47,8 @@ LlmResult result_from(const nlohmann::json& j) {
   r.gemm_dtype = parse_dtype(j.at("gemm_dtype").get<std::string>()).value_or(DType::kBf16);
   r.attention_dtype =
       parse_dtype(j.at("attention_dtype").get<std::string>()).value_or(DType::kBf16);
+  r.distinct_ops = j.at("distinct_ops");
+  r.op_executions = j.at("op_executions");
   for (const auto& n : j.at("notes")) r.notes.push_back(n);
   for (const auto& o : j.at("ops"))
     r.ops.push_back({o.at("pass"), o.at("name"), o.at("key"), o.at("bottleneck"), o.at("count"),
@@ -236,6 +238,8 @@ nlohmann::ordered_json to_json(const LlmResult& r) {
                  {"fits", r.memory.fits}};
   j["gemm_dtype"] = std::string(dtype_name(r.gemm_dtype));
   j["attention_dtype"] = std::string(dtype_name(r.attention_dtype));
+  j["distinct_ops"] = r.distinct_ops;
+  j["op_executions"] = r.op_executions;
   j["notes"] = r.notes;
   j["ops"] = nlohmann::ordered_json::array();
   for (const auto& o : r.ops)
@@ -325,6 +329,8 @@ std::string to_table(const Comparison& c) {
       cells.push_back(s);
     t.add_row(cells);
     for (const auto& n : r.notes) notes.push_back(fmt::format("{}: {}", r.chip, n));
+    notes.push_back(fmt::format("{}: {} distinct ops simulated for {:.0f} executions per chip",
+                                r.chip, r.distinct_ops, r.op_executions));
   }
   out += t.to_text();
   out +=

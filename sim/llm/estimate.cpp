@@ -130,6 +130,8 @@ LlmResult evaluate(const LlmWorkload& requested, OpTimer& timer) {
         fmt::format("PP{}: stages run one after another for one batch (no micro-batch overlap)",
                     w.parallel.pp));
   r.tokens_per_s_per_chip = r.tokens_per_s / r.chips;
+  r.distinct_ops = timer.simulations();
+  for (const auto& op : r.ops) r.op_executions += op.count;
   return r;
 }
 

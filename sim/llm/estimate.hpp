@@ -32,6 +32,8 @@ struct LlmResult {
   MemoryFit memory;
   DType gemm_dtype = DType::kBf16, attention_dtype = DType::kBf16;
   std::uint64_t batch = 0;
+  std::size_t distinct_ops = 0;  // simulations the op cache ran
+  double op_executions = 0;      // kernel and collective executions they stand for, per chip
   std::vector<OpRow> ops;
   std::vector<std::string> notes;
 };
