@@ -10,6 +10,7 @@
 #include "sim/config/chip_config.hpp"
 #include "sim/config/system_config.hpp"
 #include "sim/llm/lowering.hpp"
+#include "sim/run/workload.hpp"
 #include "workloads/collective/collective.hpp"
 
 namespace xpusim::llm {
@@ -48,6 +49,7 @@ class OpTimer {
 
  private:
   OpTime simulate(const Op& op);
+  run::RunReport simulate_at_power_limit(const run::BuiltWorkload& work) const;
   const collective::CollectiveModel& collective_model(int ranks);
 
   config::ChipConfig chip_;
