@@ -202,6 +202,10 @@ Picos SmModel::run_stream(CtaRun& run, std::size_t stream) {
   Picos last_mma_time = 0;
   bool have_last_mma = false;
   Picos stores_done = t;
+  // When the results of this stream's MMAs issued so far are readable (wgmma.wait_group 0).
+  Picos mma_results = t;
+  const auto tensor_latency =
+      static_cast<Picos>(std::llround(params_.tensor_latency_cycles * 1e12 / params_.clock_hz));
   std::vector<LoopFrame> loops;
   const double cycle_ps = 1e12 / params_.clock_hz;
   auto& stages = run.stages;
@@ -293,6 +297,7 @@ Picos SmModel::run_stream(CtaRun& run, std::size_t stream) {
           have_last_mma = true;
         }
         t = use_pipe(tensor_busy_until_, t, last_mma_time, stats_.tensor_busy);
+        mma_results = t + tensor_latency;
         break;
       }
       case Opcode::kVector: {
@@ -305,6 +310,9 @@ Picos SmModel::run_stream(CtaRun& run, std::size_t stream) {
         break;
       }
       case Opcode::kSfu: {
+        // The exponentials read the scores from the MMA accumulator: they wait for the result.
+        // (Only SFU work waits: a GEMM epilogue's vector work and stores do not, see the doc.)
+        t = std::max(t, mma_results);
         const double cycles = static_cast<double>(op.sfu.elements) / params_.sfu_ops_per_clock;
         t = use_pipe(sfu_busy_until_, t, static_cast<Picos>(std::ceil(cycles * cycle_ps)),
                      stats_.sfu_busy);

@@ -160,6 +160,15 @@ void compute(std::vector<Binding<ChipConfig>>& r) {
           "rows one tensor-core instruction computes (Ampere mma 16, Hopper wgmma 64); fewer rows "
           "are padded")
       .store(field([](ChipConfig & c) -> auto& { return c.compute.mma_rows; }));
+  P(r, "compute.tensor_latency", T::kNumber)
+      .dflt("0")
+      .min(0)
+      .max(10000)
+      .desc(
+          "SM clock cycles from an MMA leaving the tensor pipe to special-function work (the "
+          "softmax exponentials) reading its result (wgmma.wait_group); following MMAs are not "
+          "delayed")
+      .store(field([](ChipConfig & c) -> auto& { return c.compute.tensor_latency; }));
   P(r, "compute.async_copy", T::kEnum)
       .dflt("cp_async")
       .choices({"none", "cp_async", "tma"})
