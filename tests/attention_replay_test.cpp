@@ -87,6 +87,29 @@ TEST(AttentionReplay, DecodeAndBackwardFinishOnBothFamilies) {
   EXPECT_EQ(decode.report.bottleneck, "HBM bandwidth") << decode.report.evidence;
 }
 
+// GQA decode (8 query heads per KV head, one token) does 4 FLOPs per KV byte per query head:
+// far below every Hopper part's FLOP/byte, once the 8 rows are computed in 16-row mma.sync
+// fragments instead of 64-row wgmma ones (H20's quarter-rate tensor path was the bottleneck
+// with those). So the three chips' decode times follow their HBM bandwidths (chips.md: 3.35,
+// 4.0 and 4.8 TB/s). Tolerance 7%: the fixed launch overhead, the combine kernel and per-chip
+// HBM efficiency pull the ratios by a few percent.
+TEST(AttentionReplay, HopperDecodeTimesFollowHbmBandwidth) {
+  const char* text = "batch=8,heads=64,kv_heads=8,head_dim=128,seq_q=1,seq_kv=8192,pass=decode";
+  const struct {
+    const char* chip;
+    double tb_per_s;
+  } parts[] = {{"h100_sxm", 3.35}, {"h20", 4.0}, {"h200_sxm", 4.8}};
+  double h100_latency = 0;
+  for (const auto& part : parts) {
+    const Replay r = replay(chip(part.chip), text);
+    SCOPED_TRACE(std::string(part.chip) + "\n" + r.plan.to_string() + r.report.evidence);
+    EXPECT_EQ(r.report.bottleneck, "HBM bandwidth");
+    if (h100_latency == 0) h100_latency = r.report.latency_s;
+    const double expected = 3.35 / part.tb_per_s;  // time relative to H100
+    EXPECT_NEAR(r.report.latency_s / h100_latency, expected, 0.07 * expected);
+  }
+}
+
 TEST(AttentionReplay, MlaDecodeOnH100) {
   const auto h100 = chip("h100_sxm");
   const Replay r = replay(h100,

@@ -187,9 +187,14 @@ Picos SmModel::mma_duration(const trace::Mma& mma) const {
   const double rate = params_.tensor_flops_per_clock[static_cast<int>(mma.dtype)];
   // The tensor instruction computes whole fragments: pad to its granularity.
   const std::uint32_t k_gran = std::max(4, 256 / dtype_bits(mma.dtype));
-  const double flops = 2.0 * round_up(mma.m, params_.mma_m_granularity) * round_up(mma.n, 8) *
-                       round_up(mma.k, k_gran);
-  return static_cast<Picos>(std::ceil(flops / rate / params_.clock_hz * 1e12));
+  auto padded_flops = [&](int rows) {
+    return 2.0 * round_up(mma.m, rows) * round_up(mma.n, 8) * round_up(mma.k, k_gran);
+  };
+  double seconds = padded_flops(params_.mma_m_granularity) / rate / params_.clock_hz;
+  if (params_.mma_sync_rows > 0)
+    seconds = std::min(seconds, padded_flops(params_.mma_sync_rows) /
+                                    (rate * params_.mma_sync_rate) / params_.clock_hz);
+  return static_cast<Picos>(std::ceil(seconds * 1e12));
 }
 
 Picos SmModel::run_stream(CtaRun& run, std::size_t stream) {

@@ -37,6 +37,10 @@ struct SmParams {
   // Cycles after an MMA leaves the pipe before SFU work may read its result (the
   // accumulator); MMAs chained behind it are not delayed.
   double tensor_latency_cycles = 0;
+  // A second, warp-level tensor instruction (Hopper's mma.sync: 16 rows at a lower rate); an MMA
+  // takes whichever path finishes it first, so few-row products (decode) are not padded to 64.
+  int mma_sync_rows = 0;
+  double mma_sync_rate = 1;
   Picos quantum = 500 * kPicosPerNs;
 };
 
