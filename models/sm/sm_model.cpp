@@ -10,8 +10,10 @@ namespace {
 
 using trace::Opcode;
 
+// The platform keeps SystemC's default 1 ps resolution, so picoseconds are the raw time value
+// (from_value skips the floating-point scaling of the unit constructor; same result).
 sc_core::sc_time to_sc(Picos p) {
-  return sc_core::sc_time(static_cast<double>(p), sc_core::SC_PS);
+  return sc_core::sc_time::from_value(static_cast<sc_dt::uint64>(p));
 }
 Picos now_picos() {
   return static_cast<Picos>(sc_core::sc_time_stamp().value());
