@@ -198,15 +198,17 @@ class Xpusim:
 
         return pd.concat(self._map(one, _as_list(sizes)), ignore_index=True)
 
-    def compare(self, chips, workload, sets=None):
+    def compare(self, chips, workload, sets=None, jobs=None):
         """`xpusim compare --chips a,b --workload W --format json`: one row per chip with time_s,
         tokens_per_s, bottleneck.* (compute_s, hbm_s, interconnect_s, launch_s) and memory.*;
-        the answer's workload description is repeated in workload.* columns."""
+        the answer's workload description is repeated in workload.* columns. `jobs` is passed
+        as --jobs only when given."""
         self._require_command("compare")
-        answer = self.call_json(
-            ["compare", "--chips", ",".join(_as_list(chips)), "--workload", workload,
-             *_set_flags(sets)]
-        )
+        args = ["compare", "--chips", ",".join(_as_list(chips)), "--workload", workload,
+                *_set_flags(sets)]
+        if jobs:
+            args += ["--jobs", jobs]
+        answer = self.call_json(args)
         rows = pd.json_normalize(answer["rows"])
         described = answer.get("workload") or {}
         if described:

@@ -108,9 +108,13 @@ def decode_proxy(cli, chips, sets=None, model=LLAMA3_70B, tp=8, batch=64, ctx=40
         interconnect_s = 2 * model.layers * collective["time_us"].iloc[0] * 1e-6
         time_s = compute_s + hbm_s + launch_s + interconnect_s
         capacity = float(specs.loc[specs["name"] == chip, "memory_capacity_gb"].iloc[0])
+        parts_s = {"compute": compute_s, "hbm": hbm_s, "interconnect": interconnect_s,
+                   "launch": launch_s}
         rows.append({
             "chip": chip,
             "system": systems[chip],
+            "chips": tp,
+            "batch": batch,
             "time_s": time_s,
             "tokens_per_s": batch / time_s,
             "tokens_per_s_per_chip": batch / time_s / tp,
@@ -118,6 +122,7 @@ def decode_proxy(cli, chips, sets=None, model=LLAMA3_70B, tp=8, batch=64, ctx=40
             "bottleneck.hbm_s": hbm_s,
             "bottleneck.interconnect_s": interconnect_s,
             "bottleneck.launch_s": launch_s,
+            "dominant": max(parts_s, key=parts_s.get),
             "memory.weights_GB": weights,
             "memory.kv_cache_GB": kv,
             "memory.activations_GB": activations,
@@ -125,11 +130,17 @@ def decode_proxy(cli, chips, sets=None, model=LLAMA3_70B, tp=8, batch=64, ctx=40
             "memory.fits": weights + kv + activations <= capacity,
         })
     frame = pd.DataFrame(rows)
-    frame.insert(5, "ratio_to_first", frame["tokens_per_s"] / frame["tokens_per_s"].iloc[0])
-    frame["workload.name"] = f"{model.name}-decode proxy"
-    frame["workload.tp"] = tp
+    per_chip = frame["tokens_per_s_per_chip"]
+    frame.insert(7, "ratio_to_first", per_chip / per_chip.iloc[0])
+    # compare's workload.* names; weights and KV cache are bf16 here.
+    frame["workload.name"] = f"{model.name}-decode (proxy)"
+    frame["workload.model"] = model.name
+    frame["workload.phase"] = "decode"
     frame["workload.batch"] = batch
-    frame["workload.ctx"] = ctx
+    frame["workload.context"] = ctx
+    frame["workload.weights_dtype"] = "bf16"
+    frame["workload.kv_cache_dtype"] = "bf16"
+    frame["workload.tp"] = tp
     frame["sets"] = _sets_text(sets)
     frame["source"] = "decode proxy (run + collective)"
     return frame
