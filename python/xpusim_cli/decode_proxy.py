@@ -83,8 +83,8 @@ def chip_systems(cli, devices):
 def decode_proxy(cli, chips, sets=None, model=LLAMA3_70B, tp=8, batch=64, ctx=4096):
     """One row per chip, with compare()'s columns. `sets` are chip overrides; they apply to the
     kernels and (as --chip-set) to the system the all-reduces run on."""
-    chips = _as_list(chips)
-    systems, specs = chip_systems(cli, tp)
+    chips = list(dict.fromkeys(_as_list(chips)))
+    systems, _ = chip_systems(cli, tp)
     missing = [c for c in chips if c not in systems]
     if missing:
         raise XpusimError(
@@ -97,6 +97,7 @@ def decode_proxy(cli, chips, sets=None, model=LLAMA3_70B, tp=8, batch=64, ctx=40
 
     allreduce_bytes = batch * model.hidden * BYTES_BF16
     weights, kv, activations = memory_gb(model, tp, batch, ctx)
+    capacities = cli.specs(chips, sets=sets).set_index("name")["memory_capacity_gb"]
     rows = []
     for chip in chips:
         k = kernels[kernels["chip"] == chip]
@@ -107,7 +108,7 @@ def decode_proxy(cli, chips, sets=None, model=LLAMA3_70B, tp=8, batch=64, ctx=40
         collective = cli.collective(systems[chip], "allreduce", allreduce_bytes, chip_sets=sets)
         interconnect_s = 2 * model.layers * collective["time_us"].iloc[0] * 1e-6
         time_s = compute_s + hbm_s + launch_s + interconnect_s
-        capacity = float(specs.loc[specs["name"] == chip, "memory_capacity_gb"].iloc[0])
+        capacity = float(capacities[chip])
         parts_s = {"compute": compute_s, "hbm": hbm_s, "interconnect": interconnect_s,
                    "launch": launch_s}
         rows.append({
