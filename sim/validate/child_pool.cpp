@@ -184,6 +184,7 @@ void ChildPool::finish(Child& child) {
   } else {
     r.failure = "ended without sending a whole answer";
   }
+  if (on_finish_) on_finish_(child.task, r);
 }
 
 }  // namespace xpusim::validate
