@@ -97,8 +97,8 @@ SweepSummary run_sweep_slurm(const SweepSpec& spec, const SweepOptions& options,
   const int status = spawn_and_wait(argv);
   if (status != 0)
     std::cerr << fmt::format(
-        "sweep: sbatch --wait exited with status {}: some array tasks "
-        "failed (see {}/task-*.log); merging what finished\n",
+        "sweep: sbatch --wait exited with status {}: an array task failed or had failed "
+        "points (see {}/task-*.log); merging what finished\n",
         status, slurm_dir.string());
 
   SweepSummary s;

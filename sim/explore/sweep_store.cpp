@@ -65,7 +65,8 @@ std::map<std::string, Record> read_records(const std::filesystem::path& jsonl, b
     const std::string body = text.substr(pos, nl - pos);
     try {
       Record r = Record::parse(body);
-      records[r.at("id").get<std::string>()] = std::move(r);
+      const std::string id = r.at("id").get<std::string>();
+      records[id] = std::move(r);
     } catch (const std::exception& e) {
       throw UserError(fmt::format("{}:{}: not a sweep record ({}); remove the line to go on",
                                   jsonl.string(), line, e.what()));
