@@ -35,7 +35,10 @@ std::pair<int, int> parse_shard(const std::string& text) {
   return {k, n};
 }
 
-void run_sweep(const SweepCliOptions& opt, const CliContext& ctx) {
+void run_sweep(SweepCliOptions opt, const CliContext& ctx, bool jobs_given) {
+  // A Slurm task gets one CPU unless asked otherwise: this host's core count says nothing
+  // about the nodes'.
+  if (opt.backend == "slurm" && !jobs_given) opt.jobs = 1;
   const explore::SweepSpec spec = explore::read_sweep_spec(opt.file);
   if (opt.list) {
     for (const auto& p : explore::expand(spec))
@@ -83,7 +86,7 @@ void register_sweep(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--out,-o", opt->out, "results folder (default: <file stem>-results)");
   cmd->add_option("--jobs,-j", opt->jobs,
                   "points simulated side by side (default: the processors available); with "
-                  "Slurm, per array task")
+                  "Slurm, per array task (default 1)")
       ->check(CLI::Range(1, 4096));
   cmd->add_flag("--resume", opt->resume,
                 "continue the sweep in --out: points with a record there (by point id, a hash of "
@@ -103,7 +106,7 @@ void register_sweep(CLI::App& app, CliContext& ctx) {
                   "Slurm: an extra sbatch argument, e.g. --sbatch-arg=--partition=cpu (repeatable)")
       ->allow_extra_args(false);
   cmd->add_flag("--list", opt->list, "print the points (id, grid index, point) and exit");
-  cmd->callback([opt, &ctx] { run_sweep(*opt, ctx); });
+  cmd->callback([opt, cmd, &ctx] { run_sweep(*opt, ctx, cmd->count("--jobs") > 0); });
 }
 
 }  // namespace xpusim::cli
