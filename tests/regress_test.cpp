@@ -93,5 +93,18 @@ TEST(Regress, BadGoldenFileIsAUserError) {
   EXPECT_NE(r2.err.find("workload key 'x' is not an option of gemm"), std::string::npos) << r2.err;
 }
 
+TEST(Regress, PointThatNoLongerRunsFailsEvenWithUpdate) {
+  TempDir golden;
+  golden.write("gone.json", R"({"target": "no_such_chip", "workload": {"gemm": "64x64x64"},
+    "metrics": {"latency_s": {"value": 1e-6, "rel_tol": 0.01}}})");
+  const std::string before = read_file(golden.path() / "gone.json");
+  for (const std::string extra : {"", " --update"}) {
+    const CliResult r = run_cli("regress " + golden.path().string() + extra);
+    EXPECT_EQ(r.status, 1) << extra << r.out << r.err;
+    EXPECT_NE(r.out.find("FAILED: unknown chip 'no_such_chip'"), std::string::npos) << r.out;
+  }
+  EXPECT_EQ(read_file(golden.path() / "gone.json"), before);
+}
+
 }  // namespace
 }  // namespace xpusim::testing

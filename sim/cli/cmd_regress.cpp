@@ -23,7 +23,9 @@ void run_regress(const RegressCliOptions& opt, const CliContext& ctx) {
   const explore::RegressReport report = explore::regress(opt.dir, ctx.config_dir(), o);
   std::cout << explore::to_text(report, opt.update);
   std::cout.flush();
-  if (!opt.update && report.beyond_tolerance > 0) throw CLI::RuntimeError(1);
+  // --update accepts drift, not points that no longer run.
+  if (report.failed_points > 0 || (!opt.update && report.beyond_tolerance > 0))
+    throw CLI::RuntimeError(1);
 }
 
 }  // namespace

@@ -141,6 +141,7 @@ RegressReport regress(const std::filesystem::path& golden_dir,
     if (!o.ok) {
       report.rows.push_back({file, "(run)", "-", "-", 0, "-", "FAILED: " + o.error});
       ++report.beyond_tolerance;
+      ++report.failed_points;
       continue;
     }
     json& metrics = g.doc["metrics"];
@@ -196,6 +197,9 @@ std::string to_text(const RegressReport& report, bool update) {
                     report.beyond_tolerance ? " (FAIL; if the change is intended: "
                                               "xpusim regress DIR --update, see docs/regress.md)"
                                             : "");
+  if (report.failed_points)
+    text += fmt::format("regress: {} golden points FAILED to run (not updated)\n",
+                        report.failed_points);
   return text;
 }
 

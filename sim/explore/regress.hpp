@@ -35,6 +35,7 @@ struct RegressReport {
   int files = 0;
   int beyond_tolerance = 0;  // rows whose status is DRIFT, missing or FAILED
   int files_updated = 0;
+  int failed_points = 0;  // golden points that did not run
 };
 
 RegressReport regress(const std::filesystem::path& golden_dir,

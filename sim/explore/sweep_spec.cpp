@@ -156,6 +156,8 @@ SweepPoint point_at(const SweepSpec& spec, std::uint64_t index) {
 SweepSpec read_sweep_spec(const std::filesystem::path& file) {
   SweepSpec s;
   s.file = file;
+  if (!std::filesystem::is_regular_file(file))
+    throw UserError(file.string() + ": cannot read (not a file)");
   YAML::Node root;
   try {
     root = YAML::LoadFile(file.string());
