@@ -182,7 +182,8 @@ workloads:
   - {gemm: 256x256x256}
 )");
   const CliResult r = run_cli(sweep_cmd(spec, dir.path() / "out", 2));
-  EXPECT_EQ(r.status, 1) << r.out << r.err;  // some points failed
+  EXPECT_EQ(r.status, 0) << r.out << r.err;  // every point has a record
+  EXPECT_NE(r.err.find("3 points failed"), std::string::npos) << r.err;
   EXPECT_NE(r.out.find("4 points: 0 already finished (skipped), 4 run now (1 ok, 3 failed)"),
             std::string::npos)
       << r.out;
@@ -203,6 +204,11 @@ workloads:
     }
   }
   EXPECT_EQ(ok, 1);
+  // --strict turns failed points into exit status 1 (here on a resume that runs nothing).
+  const CliResult strict = run_cli(sweep_cmd(spec, dir.path() / "out", 2) + " --resume --strict");
+  EXPECT_EQ(strict.status, 1) << strict.out << strict.err;
+  EXPECT_NE(strict.out.find("4 already finished (skipped), 0 run now"), std::string::npos)
+      << strict.out;
 }
 
 TEST(Sweep, ExistingResultsNeedResume) {

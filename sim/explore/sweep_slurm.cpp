@@ -97,7 +97,7 @@ SweepSummary run_sweep_slurm(const SweepSpec& spec, const SweepOptions& options,
   const int status = spawn_and_wait(argv);
   if (status != 0)
     std::cerr << fmt::format(
-        "sweep: sbatch --wait exited with status {}: an array task failed or had failed "
+        "sweep: sbatch --wait exited with status {}: an array task failed "
         "points (see {}/task-*.log); merging what finished\n",
         status, slurm_dir.string());
 
