@@ -91,14 +91,24 @@ SweepSummary run_sweep_slurm(const SweepSpec& spec, const SweepOptions& options,
                                    "--chdir=" + out.string()};
   argv.insert(argv.end(), slurm.sbatch_args.begin(), slurm.sbatch_args.end());
   argv.push_back(script_path.string());
-  std::cerr << fmt::format(
-      "sweep: submitting {} points as a Slurm array of {} tasks (logs in {})\n", points.size(),
-      shards, slurm_dir.string());
-  const int status = spawn_and_wait(argv);
+  // Resuming a sweep whose points all have a record: nothing to submit.
+  const std::size_t pending = static_cast<std::size_t>(
+      std::count_if(points.begin(), points.end(), [&](const SweepPoint& p) {
+        const auto it = store.records().find(p.point.id());
+        return it == store.records().end() ||
+               (options.retry_failed && it->second["status"] != "ok");
+      }));
+  int status = 0;
+  if (pending > 0) {
+    std::cerr << fmt::format(
+        "sweep: submitting {} points ({} to run) as a Slurm array of {} tasks (logs in {})\n",
+        points.size(), pending, shards, slurm_dir.string());
+    status = spawn_and_wait(argv);
+  }
   if (status != 0)
     std::cerr << fmt::format(
-        "sweep: sbatch --wait exited with status {}: an array task failed "
-        "points (see {}/task-*.log); merging what finished\n",
+        "sweep: sbatch --wait exited with status {}: an array task failed (see "
+        "{}/task-*.log); merging what finished\n",
         status, slurm_dir.string());
 
   SweepSummary s;
