@@ -51,6 +51,8 @@ int run_app(int argc, char** argv) {
   register_collective(app, ctx);
   register_compare(app, ctx);
   register_claims(app, ctx);
+  register_regress(app, ctx);
+  register_sweep(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
