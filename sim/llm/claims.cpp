@@ -167,12 +167,11 @@ std::string claims_markdown(const std::filesystem::path& config_dir,
                       a->split.dominant(), h->tokens_per_s_per_chip, h->split.dominant(), r);
     }
     sweep_md += fmt::format(
-        "\nH20 leads up to batch {} and trails from batch {}. The ridge argument alone (148 TF / "
-        "4.0 TB/s = 37 FLOP per byte; BF16 decode does about batch FLOPs per weight byte) would "
-        "end H20's lead near batch 37; the simulation ends it earlier because attention decode "
-        "(MHA, one query row padded to the 64-row MMA) runs on H20's quarter-rate tensor cores "
-        "and its share of the step grows with the batch (op times: `xpusim compare --format "
-        "json`). H100's ridge is ~295 FLOP per byte.\n\n",
+        "\nH20 leads up to batch {} and trails from batch {}. Decode reads every weight once per "
+        "step, so while it is bandwidth-bound H20 gains at most its bandwidth ratio (4.0 / 3.35 = "
+        "1.19x); BF16 decode does about `batch` FLOPs per weight byte, and H20's ridge is 148 TF "
+        "/ 4.0 TB/s = 37 FLOP per byte, so the lead should end near batch 37 (H100's ridge is "
+        "~295). Per-op times: `xpusim compare --format json`.\n\n",
         last_win, first_loss);
     double dratio = 0;
     const auto dw = k.workload("llama3-70b", Phase::kDecode, 64, 4096, DType::kFp8, 8);
@@ -185,13 +184,11 @@ std::string claims_markdown(const std::filesystem::path& config_dir,
                      best, at16, last_win, first_loss, dline),
          "decode sweep below; llama3-70b-decode (FP8, TP8, batch 64, context 4096)",
          ok ? "reproduced" : (best > 1.0 ? "partly" : "not"),
-         "H20 leads only at small batch, where decode is bandwidth-bound (see the sweep). Its "
-         "tensor cores are throttled to a quarter: the modelled attention decode pads the one "
-         "query row to the 64-row MMA (MHA, group 1), so attention grows compute-bound on H20 "
-         "as the batch grows, and FP8 weights double the GEMMs' FLOPs per byte. The measured 1.1x "
-         "at batch 16 "
-         "(Llama-2-13B FP16) is not reproduced; a CUDA-core paged-attention kernel would move "
-         "the crossover up"});
+         "H20 leads while decode is bandwidth-bound (at most 4.0 / 3.35 = 1.19x) and loses once "
+         "the batch passes its ridge (148 TF / 4.0 TB/s: batch ~37 in BF16; see the sweep). FP8 "
+         "weights halve the bytes per FLOP, so at the FP8 TP8 batch-64 serving point H20 trails. "
+         "Measured support is one test (1.1x, Llama-2-13B FP16, batch 16); the 96 vs 80 GB "
+         "capacity lets H20 hold ~20% more KV cache"});
   }
   {  // C4
     const auto& c = k.chip("h20_141g");
@@ -309,7 +306,9 @@ std::string claims_markdown(const std::filesystem::path& config_dir,
   peer("C11", "Cambricon MLU590 close to A100 at inference", "a100_sxm_80gb", "mlu590", 0.8, 1.25,
        "the MLU590 config is estimated throughout (no published peaks)");
   peer("C12", "Biren BR100 comparable to A100", "a100_sxm_80gb", "br100", 0.8, 1.25,
-       "BR100's 1.64 TB/s HBM2e is below A100's 2.04 TB/s; decode follows bandwidth");
+       "bandwidth alone would give 0.80x (1.64 vs 2.04 TB/s); the simulated A100 step is "
+       "launch/latency-bound at this batch, which closes the gap; BR100's config rests on "
+       "estimates");
   peer("C13", "Gaudi 2 roughly on a par with H200 in some areas", "h200_sxm", "gaudi2", 0.8, 1.25,
        "Gaudi 2 has half H200's bandwidth (2.46 vs 4.8 TB/s), so ~0.5x at best; the simulated "
        "figure is far lower because the GPU-style kernels modelled on its TPCs are "
