@@ -18,6 +18,7 @@
 #include "models/l2/l2_cache.hpp"
 #include "sim/common/dtype.hpp"
 #include "sim/common/time.hpp"
+#include "sim/timeline/recorder.hpp"
 #include "sim/trace/trace.hpp"
 
 namespace xpusim::sm {
@@ -71,6 +72,7 @@ class SmModel : public sc_core::sc_module {
   void launch(const trace::Kernel& kernel, const trace::Cta& cta, Picos start);
 
   const SmStats& stats() const { return stats_; }
+  void set_timeline(timeline::Recorder* timeline) { timeline_ = timeline; }
   Picos mma_duration(const trace::Mma& mma) const;
 
  private:
@@ -109,6 +111,7 @@ class SmModel : public sc_core::sc_module {
       inflight_;
   std::uint64_t inflight_bytes_ = 0;
   SmStats stats_;
+  timeline::Recorder* timeline_ = nullptr;  // null: no timeline asked for
 };
 
 }  // namespace xpusim::sm
