@@ -300,4 +300,30 @@ TEST(Timeline, CliWritesTheFileAndRejectsBadOptions) {
   EXPECT_NE(unwritable.err.find("cannot open"), std::string::npos) << unwritable.err;
 }
 
+// A collective's timeline: one track per link direction of the fabric. HGX H100 8x: each GPU has
+// one NVLink bundle to the (logical) NVSwitch, two directions each.
+TEST(Timeline, CollectiveHasOneTrackPerLinkDirection) {
+  TempDir dir;
+  const auto path = dir.path() / "ar.json";
+  const auto r = run_cli(
+      "collective --system hgx_h100_8x --op allreduce --bytes 64M --format json --timeline " +
+      path.string());
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto report = nlohmann::json::parse(r.out);
+  const auto trace = nlohmann::json::parse(xpusim::testing::read_file(path));
+  const auto spans = check_trace_events(trace);
+  const auto names = thread_names(trace);
+  EXPECT_EQ(names.size(), 16u);
+  const auto end_ns = std::llround(report["results"][0]["time_us"].get<double>() * 1000);
+  for (const auto& [track, list] : spans) {
+    EXPECT_NE(names.at(track).find(" -> "), std::string::npos);
+    ASSERT_FALSE(list.empty());
+    EXPECT_LE(ns(list.back()["ts"]) + ns(list.back()["dur"]), end_ns + 1);
+  }
+  const auto several =
+      run_cli("collective --system hgx_h100_8x --bytes 1M..4M --timeline " + path.string());
+  EXPECT_EQ(several.status, 2);
+  EXPECT_NE(several.err.find("one size"), std::string::npos) << several.err;
+}
+
 }  // namespace

@@ -62,6 +62,19 @@ void Recorder::set_l2(double bytes_per_second) {
   l2_bandwidth_ = bytes_per_second;
 }
 
+void Recorder::set_links(const std::vector<std::string>& names) {
+  link_names_ = names;
+  const auto detailed = std::min<std::size_t>(names.size(), std::max(options_.link_tracks, 0));
+  link_tracks_.assign(detailed, UnionTrack(options_.merge_gap));
+}
+
+void Recorder::link_busy(int link, Picos start, Picos end) {
+  if (end <= start) return;
+  end_ = std::max(end_, end);
+  bins_.add_busy(kLinkBusy, start, end);
+  if (link < static_cast<int>(link_tracks_.size())) link_tracks_[link].add(start, end);
+}
+
 void Recorder::cta(int unit, const std::string& kernel, std::uint32_t cta, Picos start, Picos end) {
   end_ = std::max(end_, end);
   bins_.add_busy(kResident, start, end);

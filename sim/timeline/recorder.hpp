@@ -25,6 +25,7 @@ struct TimelineOptions {
   std::size_t counter_points = 1000;   // at most this many samples per counter track written
   int sm_tracks = 160;                 // SMs with their own tracks (all of today's GPUs)
   int hbm_detail_channels = 4;         // HBM channels whose refresh commands are drawn
+  int link_tracks = 128;               // fabric links (one direction each) with their own track
   double max_mb = 32;                  // file budget (MB = 1e6 bytes)
 };
 
@@ -50,6 +51,8 @@ class Recorder {
   void set_hbm(int pseudo_channels, int pseudo_channels_per_channel, int banks_per_pseudo_channel,
                bool per_bank_refresh);
   void set_l2(double bytes_per_second);
+  // Fabric links, one direction of a bundle each.
+  void set_links(const std::vector<std::string>& names);
 
   // Hooks. Times are simulated picoseconds.
   void cta(int unit, const std::string& kernel, std::uint32_t cta, Picos start, Picos end);
@@ -60,6 +63,8 @@ class Recorder {
                    Picos duration);
   void l2_transfer(L2Traffic kind, Picos start, Picos end, double bytes);
   void kernel(const std::string& name, Picos launch, Picos start, Picos end);
+  // A link server occupied by one message (sending, or held by back-pressure).
+  void link_busy(int link, Picos start, Picos end);
 
   // The trace-event JSON at aggregation `level` (each level halves the detail caps and counter
   // samples and quadruples the merge gap).
@@ -76,7 +81,15 @@ class Recorder {
     LaneTrack ctas;
   };
   // Counter series: fixed ones first, then HBM busy and refresh per channel.
-  enum Series : std::size_t { kTensor, kResident, kL2Hit, kL2Miss, kL2Write, kFixedSeries };
+  enum Series : std::size_t {
+    kTensor,
+    kResident,
+    kL2Hit,
+    kL2Miss,
+    kL2Write,
+    kLinkBusy,
+    kFixedSeries
+  };
   std::size_t hbm_busy_series(int channel) const { return kFixedSeries + channel; }
   std::size_t hbm_refresh_series(int channel) const {
     return kFixedSeries + static_cast<std::size_t>(channels_) + channel;
@@ -91,6 +104,8 @@ class Recorder {
   std::vector<LaneTrack> refresh_tracks_;  // pseudo-channels of the detail channels
   double l2_bandwidth_ = 0;
   LaneTrack kernels_;
+  std::vector<std::string> link_names_;
+  std::vector<UnionTrack> link_tracks_;  // the first min(links, link_tracks)
   CounterBins bins_;
   Picos end_ = 0;  // latest time any hook saw
   std::vector<std::string> names_;

@@ -16,7 +16,8 @@ namespace xpusim::timeline {
 namespace {
 
 // Process ids, in display order; SM u is kUnitPid + u.
-constexpr int kPlatformPid = 1, kUnitsPid = 2, kL2Pid = 3, kHbmPid = 4, kUnitPid = 100;
+constexpr int kPlatformPid = 1, kUnitsPid = 2, kL2Pid = 3, kHbmPid = 4, kLinksPid = 5,
+              kUnitPid = 100;
 constexpr int kCtaTid = 100;       // + lane, in an SM's process
 constexpr int kRefreshTid = 1000;  // + 100 x pseudo-channel + lane, in the HBM process
 
@@ -98,7 +99,7 @@ std::string Recorder::to_json(int level, std::uint64_t* events) const {
   EventWriter w(out);
 
   // Platform: kernels and their launch overheads.
-  w.process(kPlatformPid, "platform: kernels", 0);
+  if (!kernels_.empty()) w.process(kPlatformPid, "platform: kernels", 0);
   const auto kernel_lanes = kernels_.lanes();
   for (std::size_t lane = 0; lane < kernel_lanes.size(); ++lane) {
     const int tid = 1 + static_cast<int>(lane);
@@ -131,6 +132,33 @@ std::string Recorder::to_json(int level, std::uint64_t* events) const {
     for (std::size_t b = g0; b < g1; ++b) s += bins_.value(series, b);
     return s;
   };
+
+  if (!link_names_.empty()) {
+    const int link_cap =
+        std::min<int>(static_cast<int>(link_tracks_.size()), options_.link_tracks >> level);
+    w.process(kLinksPid, fmt::format("fabric: {} links (one direction each)", link_names_.size()),
+              4);
+    counter_track(kLinksPid, "all links", [&](std::size_t g0, std::size_t g1, Picos span) {
+      // Mean messages one link direction carries at once (each of its servers, and the
+      // read-request channel of NVLS loads, carries one).
+      const double links = static_cast<double>(link_names_.size());
+      return fmt::format("{{\"messages_per_link\":{:.4f}}}",
+                         sum(kLinkBusy, g0, g1) / (static_cast<double>(span) * links));
+    });
+    const std::string q = EventWriter::quote("busy");
+    for (int l = 0; l < link_cap; ++l) {
+      if (link_tracks_[l].empty()) continue;
+      w.thread(kLinksPid, 1 + l, link_names_[l]);
+      for (const MergedSpan& s : link_tracks_[l].spans(gap))
+        w.span(kLinksPid, 1 + l, s.start, s.end, q,
+               fmt::format("{{\"busy_us\":{},\"messages\":{}}}", micros(s.covered), s.count));
+    }
+  }
+  if (units_ == 0) {  // a fabric-only run: no SMs, L2 or HBM
+    out += "\n]}\n";
+    if (events) *events = w.events();
+    return out;
+  }
 
   w.process(kUnitsPid, fmt::format("SMs: all {} units", units_), 1);
   counter_track(kUnitsPid, "SMs", [&](std::size_t g0, std::size_t g1, Picos span) {
