@@ -62,6 +62,8 @@ void check_trace_events(const nlohmann::json& trace, SpanMap& spans) {
   for (const auto& e : events) {
     const std::string ph = e.at("ph");
     ASSERT_TRUE(e.at("pid").is_number_integer());
+    ASSERT_TRUE(e.at("tid").is_number_integer());
+    ASSERT_TRUE(e.at("ts").is_number());
     ASSERT_TRUE(e.at("name").is_string());
     const int pid = e["pid"];
     if (ph == "M") {
@@ -257,6 +259,22 @@ TEST(Timeline, RunReportIsByteIdenticalWithAndWithoutTimeline) {
     const std::string recorded = run::simulate(work, h100, po).to_json().dump();
     EXPECT_EQ(plain, recorded) << work.description;
   }
+}
+
+// Determinism: the same run gives the same file, byte for byte.
+TEST(Timeline, SameRunGivesTheSameFile) {
+  const auto h100 = chip("h100_sxm");
+  const auto work = run::build_workload(run::gemm_spec("1024x1024x4096", DType::kBf16), h100);
+  std::string text[2];
+  for (auto& t : text) {
+    timeline::Recorder recorder;
+    platform::PlatformOptions po;
+    po.timeline = &recorder;
+    run::simulate(work, h100, po);
+    t = recorder.to_json(0);
+  }
+  EXPECT_GT(text[0].size(), 1000u);
+  EXPECT_EQ(text[0], text[1]);
 }
 
 TEST(Timeline, AttentionShowsSoftmaxPipes) {

@@ -53,22 +53,20 @@ class EventWriter {
     const Picos t = to_ns(at);
     begin();
     fmt::format_to(std::back_inserter(out_),
-                   "{{\"ph\":\"C\",\"pid\":{},\"ts\":{}.{:03},\"name\":{},\"args\":{}}}", pid,
-                   t / 1000, t % 1000, quoted_name, args);
+                   "{{\"ph\":\"C\",\"pid\":{},\"tid\":0,\"ts\":{}.{:03},\"name\":{},\"args\":{}}}",
+                   pid, t / 1000, t % 1000, quoted_name, args);
   }
   std::uint64_t events() const { return events_; }
   static std::string quote(const std::string& s) { return nlohmann::json(s).dump(); }
 
  private:
+  // Every event carries pid, tid and ts, as the format's common fields; process-wide metadata
+  // and counters (which are process-scoped) use tid 0.
   void meta(int pid, int tid, const char* what, const std::string& args) {
     begin();
-    if (tid >= 0)
-      fmt::format_to(std::back_inserter(out_),
-                     "{{\"ph\":\"M\",\"pid\":{},\"tid\":{},\"name\":\"{}\",\"args\":{}}}", pid, tid,
-                     what, args);
-    else
-      fmt::format_to(std::back_inserter(out_),
-                     "{{\"ph\":\"M\",\"pid\":{},\"name\":\"{}\",\"args\":{}}}", pid, what, args);
+    fmt::format_to(std::back_inserter(out_),
+                   "{{\"ph\":\"M\",\"pid\":{},\"tid\":{},\"ts\":0,\"name\":\"{}\",\"args\":{}}}",
+                   pid, std::max(tid, 0), what, args);
   }
   void begin() { out_ += events_++ == 0 ? "\n" : ",\n"; }
   std::string& out_;
