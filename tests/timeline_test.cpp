@@ -289,6 +289,32 @@ TEST(Timeline, AttentionShowsSoftmaxPipes) {
     EXPECT_TRUE(names.count(n)) << n;
 }
 
+// SMs past the cap have no tracks of their own but stay in the aggregate counters: integrated
+// over time, `SMs tensor_busy` (a step function, a sample per bin group) gives the tensor busy
+// time of all units, i.e. the report's utilisation (samples are rounded to 1e-4).
+TEST(Timeline, SmCapKeepsEveryUnitInTheCounters) {
+  timeline::TimelineOptions o;
+  o.sm_tracks = 4;
+  const auto c = chip("h100_sxm");
+  const auto r = record(c, run::gemm_spec("4096x4096x4096", DType::kBf16), o);
+  check_trace_events(r.trace);
+  std::set<int> sm_pids;
+  double integral_us = 0, last_ts = 0, last_value = 0;
+  for (const auto& e : r.trace["traceEvents"]) {
+    if (e["ph"] == "M" && e["name"] == "process_name" &&
+        e["args"]["name"].get<std::string>().starts_with("SM "))
+      sm_pids.insert(e["pid"].get<int>());
+    if (e["ph"] == "C" && e["name"] == "SMs") {
+      const double ts = e["ts"].get<double>();
+      integral_us += last_value * (ts - last_ts);
+      last_ts = ts;
+      last_value = e["args"]["tensor_busy"].get<double>();
+    }
+  }
+  EXPECT_EQ(sm_pids.size(), 4u);
+  EXPECT_NEAR(integral_us / (r.report.kernel_s * 1e6), r.report.utilisation_of("tensor"), 2e-4);
+}
+
 // A small budget forces aggregation: fewer detail tracks and samples, still a valid file.
 TEST(Timeline, SizeBudgetCoarsensUntilItFits) {
   timeline::TimelineOptions o;
