@@ -1,12 +1,12 @@
 #include "models/fabric/network.hpp"
 
-#include "sim/timeline/recorder.hpp"
-
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <limits>
 #include <stdexcept>
+
+#include "sim/timeline/recorder.hpp"
 
 namespace xpusim::fabric {
 namespace {

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "sim/common/error.hpp"
+#include "sim/timeline/recorder.hpp"
 
 namespace xpusim::sm {
 namespace {

@@ -18,8 +18,11 @@
 #include "models/l2/l2_cache.hpp"
 #include "sim/common/dtype.hpp"
 #include "sim/common/time.hpp"
-#include "sim/timeline/recorder.hpp"
 #include "sim/trace/trace.hpp"
+
+namespace xpusim::timeline {
+class Recorder;
+}
 
 namespace xpusim::sm {
 
