@@ -18,7 +18,11 @@ namespace {
 // Process ids, in display order; SM u is kUnitPid + u.
 constexpr int kPlatformPid = 1, kUnitsPid = 2, kL2Pid = 3, kHbmPid = 4, kLinksPid = 5,
               kUnitPid = 100;
-constexpr int kCtaTid = 100;       // + lane, in an SM's process
+// Thread ids are unique in the whole file (pid x kTidsPerPid + a local id), so no viewer can
+// mistake one process's thread for another's; local id 0 is the process itself.
+constexpr int kTidsPerPid = 100000;
+constexpr int kPhaseTid = 1;       // + phase, in an SM's process
+constexpr int kCtaTid = 1000;      // + lane, in an SM's process
 constexpr int kRefreshTid = 1000;  // + 100 x pseudo-channel + lane, in the HBM process
 
 Picos to_ns(Picos ps) {
@@ -33,9 +37,10 @@ class EventWriter {
     meta(pid, -1, "process_name", fmt::format("{{\"name\":{}}}", quote(name)));
     meta(pid, -1, "process_sort_index", fmt::format("{{\"sort_index\":{}}}", sort));
   }
-  void thread(int pid, int tid, const std::string& name) {
+  // A thread (track) of process `pid` with local id `tid`, shown in `sort` order.
+  void thread(int pid, int tid, const std::string& name, int sort) {
     meta(pid, tid, "thread_name", fmt::format("{{\"name\":{}}}", quote(name)));
-    meta(pid, tid, "thread_sort_index", fmt::format("{{\"sort_index\":{}}}", tid));
+    meta(pid, tid, "thread_sort_index", fmt::format("{{\"sort_index\":{}}}", sort));
   }
   // A complete event; `args` is a JSON object's text or empty.
   void span(int pid, int tid, Picos start, Picos end, const std::string& quoted_name,
@@ -45,7 +50,8 @@ class EventWriter {
     fmt::format_to(std::back_inserter(out_),
                    "{{\"ph\":\"X\",\"pid\":{},\"tid\":{},\"ts\":{}.{:03},\"dur\":{}.{:03},"
                    "\"name\":{}",
-                   pid, tid, s / 1000, s % 1000, (e - s) / 1000, (e - s) % 1000, quoted_name);
+                   pid, global_tid(pid, tid), s / 1000, s % 1000, (e - s) / 1000, (e - s) % 1000,
+                   quoted_name);
     if (!args.empty()) fmt::format_to(std::back_inserter(out_), ",\"args\":{}", args);
     out_ += '}';
   }
@@ -53,20 +59,21 @@ class EventWriter {
     const Picos t = to_ns(at);
     begin();
     fmt::format_to(std::back_inserter(out_),
-                   "{{\"ph\":\"C\",\"pid\":{},\"tid\":0,\"ts\":{}.{:03},\"name\":{},\"args\":{}}}",
-                   pid, t / 1000, t % 1000, quoted_name, args);
+                   "{{\"ph\":\"C\",\"pid\":{},\"tid\":{},\"ts\":{}.{:03},\"name\":{},\"args\":{}}}",
+                   pid, global_tid(pid, 0), t / 1000, t % 1000, quoted_name, args);
   }
   std::uint64_t events() const { return events_; }
   static std::string quote(const std::string& s) { return nlohmann::json(s).dump(); }
 
  private:
+  static int global_tid(int pid, int local) { return pid * kTidsPerPid + local; }
   // Every event carries pid, tid and ts, as the format's common fields; process-wide metadata
-  // and counters (which are process-scoped) use tid 0.
+  // and counters (which are process-scoped) use the process's own thread (local id 0).
   void meta(int pid, int tid, const char* what, const std::string& args) {
     begin();
     fmt::format_to(std::back_inserter(out_),
                    "{{\"ph\":\"M\",\"pid\":{},\"tid\":{},\"ts\":0,\"name\":\"{}\",\"args\":{}}}",
-                   pid, std::max(tid, 0), what, args);
+                   pid, global_tid(pid, std::max(tid, 0)), what, args);
   }
   void begin() { out_ += events_++ == 0 ? "\n" : ",\n"; }
   std::string& out_;
@@ -101,7 +108,7 @@ std::string Recorder::to_json(int level, std::uint64_t* events) const {
   const auto kernel_lanes = kernels_.lanes();
   for (std::size_t lane = 0; lane < kernel_lanes.size(); ++lane) {
     const int tid = 1 + static_cast<int>(lane);
-    w.thread(kPlatformPid, tid, lane == 0 ? "kernels" : fmt::format("kernels ({})", lane + 1));
+    w.thread(kPlatformPid, tid, lane == 0 ? "kernels" : fmt::format("kernels ({})", lane + 1), tid);
     for (const auto& s : kernel_lanes[lane])
       w.span(kPlatformPid, tid, s.start, s.end, quoted[s.name], "");
   }
@@ -146,7 +153,7 @@ std::string Recorder::to_json(int level, std::uint64_t* events) const {
     const std::string q = EventWriter::quote("busy");
     for (int l = 0; l < link_cap; ++l) {
       if (link_tracks_[l].empty()) continue;
-      w.thread(kLinksPid, 1 + l, link_names_[l]);
+      w.thread(kLinksPid, 1 + l, link_names_[l], 1 + l);
       for (const MergedSpan& s : link_tracks_[l].spans(gap))
         w.span(kLinksPid, 1 + l, s.start, s.end, q,
                fmt::format("{{\"busy_us\":{},\"messages\":{}}}", micros(s.covered), s.count));
@@ -206,7 +213,8 @@ std::string Recorder::to_json(int level, std::uint64_t* events) const {
         const int tid = kRefreshTid + 100 * pc + static_cast<int>(lane);
         w.thread(kHbmPid, tid,
                  fmt::format("ch {} pc {} refresh{}", pc / per_channel_, pc % per_channel_,
-                             lane == 0 ? "" : fmt::format(" ({})", lane + 1)));
+                             lane == 0 ? "" : fmt::format(" ({})", lane + 1)),
+                 tid);
         for (const auto& s : lanes[lane])
           w.span(kHbmPid, tid, s.start, s.end, quoted[s.name],
                  s.arg >= 0 ? fmt::format("{{\"bank\":{}}}", s.arg) : "");
@@ -221,15 +229,15 @@ std::string Recorder::to_json(int level, std::uint64_t* events) const {
     const auto lanes = unit.ctas.lanes();
     for (std::size_t lane = 0; lane < lanes.size(); ++lane) {
       const int tid = kCtaTid + static_cast<int>(lane);
-      w.thread(pid, tid, fmt::format("CTA slot {}", lane));
+      w.thread(pid, tid, fmt::format("CTA slot {}", lane), static_cast<int>(lane));
       for (const auto& s : lanes[lane])
         w.span(pid, tid, s.start, s.end, quoted[s.name], fmt::format("{{\"cta\":{}}}", s.arg));
     }
     for (std::size_t p = 0; p < kSmPhases; ++p) {
       if (unit.phases[p].empty()) continue;
-      const int tid = kCtaTid + 10 + static_cast<int>(p);
+      const int tid = kPhaseTid + static_cast<int>(p);
       const char* name = sm_phase_name(static_cast<SmPhase>(p));
-      w.thread(pid, tid, name);
+      w.thread(pid, tid, name, kCtaTid + tid);  // below the CTA slots
       const std::string q = EventWriter::quote(name);
       for (const MergedSpan& s : unit.phases[p].spans(gap))
         w.span(pid, tid, s.start, s.end, q,
