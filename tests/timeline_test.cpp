@@ -318,6 +318,25 @@ TEST(Timeline, SmCapKeepsEveryUnitInTheCounters) {
   EXPECT_NEAR(integral_us / (r.report.kernel_s * 1e6), r.report.utilisation_of("tensor"), 2e-4);
 }
 
+// Co-resident CTAs take one lane each: BabelStream triad on H100 runs 2 CTAs per SM over 15 waves
+// (4096 CTAs), so every SM shows exactly 2 CTA slots, and all 4096 CTAs appear.
+TEST(Timeline, CoResidentCtasTakeOneSlotEach) {
+  const auto r = record(chip("h100_sxm"), run::stream_spec("triad", DType::kFp64, 1 << 22));
+  ASSERT_EQ(r.report.ctas_per_unit, 2);
+  const auto spans = check_trace_events(r.trace);
+  const auto names = thread_names(r.trace);
+  std::map<int, int> slots;  // per SM process
+  std::size_t ctas = 0;
+  for (const auto& [track, list] : spans)
+    if (names.at(track).starts_with("CTA slot")) {
+      ++slots[track.first];
+      ctas += list.size();
+    }
+  EXPECT_EQ(slots.size(), 132u);
+  for (const auto& [pid, n] : slots) EXPECT_EQ(n, 2) << "pid " << pid;
+  EXPECT_EQ(ctas, 4096u);  // 2^22 elements / 1024 per CTA
+}
+
 // A small budget forces aggregation: fewer detail tracks and samples, still a valid file.
 TEST(Timeline, SizeBudgetCoarsensUntilItFits) {
   timeline::TimelineOptions o;
