@@ -17,7 +17,9 @@ done
 packages=(build-essential cmake ninja-build pkg-config git
   libsystemc-dev libyaml-cpp-dev libeigen3-dev libboost-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  nlohmann-json3-dev libcli11-dev libfmt-dev)
+  nlohmann-json3-dev libcli11-dev libfmt-dev
+  python3 python3-pandas python3-numpy python3-matplotlib python3-yaml
+  python3-nbformat python3-nbconvert jupyter-nbconvert python3-ipykernel)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -4,8 +4,10 @@
 // stream, WAIT_EMPTY may let the producer refill a stage early. These tests only rely on what
 // holds either way: the replay finishes, every MMA FLOP is executed, and the throughput stays
 // below the chip's tensor peak.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "models/platform/platform.hpp"
 #include "sim/config/chip_config.hpp"
 #include "sim/run/workload.hpp"
 #include "tests/test_support.hpp"
@@ -85,6 +87,29 @@ TEST(AttentionReplay, DecodeAndBackwardFinishOnBothFamilies) {
   EXPECT_EQ(decode.report.bottleneck, "HBM bandwidth") << decode.report.evidence;
 }
 
+// GQA decode (8 query heads per KV head, one token) does 4 FLOPs per KV byte per query head:
+// far below every Hopper part's FLOP/byte, once the 8 rows are computed in 16-row mma.sync
+// fragments instead of 64-row wgmma ones (H20's quarter-rate tensor path was the bottleneck
+// with those). So the three chips' decode times follow their HBM bandwidths (chips.md: 3.35,
+// 4.0 and 4.8 TB/s). Tolerance 7%: the fixed launch overhead, the combine kernel and per-chip
+// HBM efficiency pull the ratios by a few percent.
+TEST(AttentionReplay, HopperDecodeTimesFollowHbmBandwidth) {
+  const char* text = "batch=8,heads=64,kv_heads=8,head_dim=128,seq_q=1,seq_kv=8192,pass=decode";
+  const struct {
+    const char* chip;
+    double tb_per_s;
+  } parts[] = {{"h100_sxm", 3.35}, {"h20", 4.0}, {"h200_sxm", 4.8}};
+  double h100_latency = 0;
+  for (const auto& part : parts) {
+    const Replay r = replay(chip(part.chip), text);
+    SCOPED_TRACE(std::string(part.chip) + "\n" + r.plan.to_string() + r.report.evidence);
+    EXPECT_EQ(r.report.bottleneck, "HBM bandwidth");
+    if (h100_latency == 0) h100_latency = r.report.latency_s;
+    const double expected = 3.35 / part.tb_per_s;  // time relative to H100
+    EXPECT_NEAR(r.report.latency_s / h100_latency, expected, 0.07 * expected);
+  }
+}
+
 TEST(AttentionReplay, MlaDecodeOnH100) {
   const auto h100 = chip("h100_sxm");
   const Replay r = replay(h100,
@@ -111,4 +136,32 @@ TEST(AttentionReplay, SmallHeadDimsAreBoundByTheExpUnit) {
   EXPECT_EQ(slow_small.report.bottleneck, "SFU (exp/softmax)");
   EXPECT_EQ(slow_large.report.bottleneck, "SFU (exp/softmax)");
   EXPECT_NEAR(slow_small.report.tflops / slow_large.report.tflops, 0.5, 0.05);
+}
+
+namespace {
+// One CTA, one stream: the given ops, on a Hopper chip with the given MMA result latency.
+Picos replay_ops(const std::vector<trace::Op>& ops, double latency_cycles) {
+  const auto c = chip("h100_sxm", {fmt::format("compute.tensor_latency={}", latency_cycles)});
+  trace::Trace t;
+  t.family = c.family;
+  t.recorded_for = c.name;
+  trace::Kernel& k = t.kernels.emplace_back();
+  k.name = "latency_probe";
+  k.threads_per_cta = 128;
+  k.registers_per_thread = 32;
+  k.ctas.emplace_back().streams.push_back(ops);
+  platform::Platform p(c);
+  return p.run(t).total;
+}
+}  // namespace
+
+// The exponentials of the softmax read S from the MMA accumulator, so they start only
+// `tensor_latency` cycles after the MMA leaves the pipe; an MMA chained behind it does not wait.
+TEST(AttentionReplay, ExpWaitsForTheMmaResultButAChainedMmaDoesNot) {
+  const double cycle_s = 1.0 / chip("h100_sxm").compute.sustained_clock;
+  const trace::Op s = trace::Mma{64, 128, 128, DType::kBf16};  // 512 cycles on 4096 FLOP/clk
+  const trace::Op exp = trace::SfuWork{64 * 128};              // 512 cycles at 16 per clock
+  const double delta_exp = picos_to_seconds(replay_ops({s, exp}, 400) - replay_ops({s, exp}, 0));
+  EXPECT_NEAR(delta_exp / cycle_s, 400, 1);  // rounding to whole picoseconds
+  EXPECT_EQ(replay_ops({s, s}, 400), replay_ops({s, s}, 0));
 }

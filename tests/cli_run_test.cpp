@@ -3,6 +3,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <fstream>
+#include <sstream>
+
 #include "test_support.hpp"
 
 using xpusim::testing::run_cli;
@@ -136,3 +139,32 @@ TEST(CliValidate, MissingColumnOrBrokenFileIsAnError) {
 }
 
 }  // namespace
+
+namespace xpusim {
+namespace {
+
+// `validate --format csv` writes a header and one parseable line per row (not the text table).
+TEST(CliValidate, CsvOutputHasOneLinePerRow) {
+  xpusim::testing::TempDir dir;
+  const auto csv = dir.path() / "rows.csv";
+  {
+    std::ofstream out(csv);
+    out << "id,chip,devices,kind,dtype,params,metric,value,unit\n"
+           "g1,h100_sxm,1,gemm,bf16,M=512;N=512;K=512,throughput,100,TFLOP/s\n"
+           "bad,no_such_chip,1,gemm,bf16,M=64;N=64;K=64,throughput,1,TFLOP/s\n";
+  }
+  const auto r = xpusim::testing::run_cli("validate --jobs 1 --format csv " + csv.string());
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::string header, ok, bad, extra;
+  std::getline(lines, header);
+  std::getline(lines, ok);
+  std::getline(lines, bad);
+  EXPECT_FALSE(std::getline(lines, extra)) << "unexpected line: " << extra;
+  EXPECT_EQ(header.rfind("id,kind,status,chip,metric,unit,simulated,measured,rel_error", 0), 0u);
+  EXPECT_EQ(ok.rfind("g1,gemm,ok,h100_sxm,throughput,TFLOP/s,", 0), 0u) << ok;
+  EXPECT_EQ(bad.rfind("bad,gemm,error,no_such_chip,", 0), 0u) << bad;
+}
+
+}  // namespace
+}  // namespace xpusim

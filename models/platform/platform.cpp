@@ -51,6 +51,9 @@ sm::SmParams sm_params_from(const config::ChipConfig& chip, Picos quantum) {
   p.max_ctas = c.max_ctas_per_unit;
   p.inflight_bytes = c.inflight_bytes_per_unit;
   p.mma_m_granularity = c.mma_rows;
+  p.tensor_latency_cycles = c.tensor_latency;
+  p.mma_sync_rows = c.mma_sync_rows;
+  p.mma_sync_rate = c.mma_sync_rate;
   p.quantum = quantum;
   return p;
 }

@@ -11,8 +11,10 @@ namespace {
 
 using trace::Opcode;
 
+// The platform keeps SystemC's default 1 ps resolution, so picoseconds are the raw time value
+// (from_value skips the floating-point scaling of the unit constructor; same result).
 sc_core::sc_time to_sc(Picos p) {
-  return sc_core::sc_time(static_cast<double>(p), sc_core::SC_PS);
+  return sc_core::sc_time::from_value(static_cast<sc_dt::uint64>(p));
 }
 Picos now_picos() {
   return static_cast<Picos>(sc_core::sc_time_stamp().value());
@@ -189,9 +191,14 @@ Picos SmModel::mma_duration(const trace::Mma& mma) const {
   const double rate = params_.tensor_flops_per_clock[static_cast<int>(mma.dtype)];
   // The tensor instruction computes whole fragments: pad to its granularity.
   const std::uint32_t k_gran = std::max(4, 256 / dtype_bits(mma.dtype));
-  const double flops = 2.0 * round_up(mma.m, params_.mma_m_granularity) * round_up(mma.n, 8) *
-                       round_up(mma.k, k_gran);
-  return static_cast<Picos>(std::ceil(flops / rate / params_.clock_hz * 1e12));
+  auto padded_flops = [&](int rows) {
+    return 2.0 * round_up(mma.m, rows) * round_up(mma.n, 8) * round_up(mma.k, k_gran);
+  };
+  double seconds = padded_flops(params_.mma_m_granularity) / rate / params_.clock_hz;
+  if (params_.mma_sync_rows > 0)
+    seconds = std::min(seconds, padded_flops(params_.mma_sync_rows) /
+                                    (rate * params_.mma_sync_rate) / params_.clock_hz);
+  return static_cast<Picos>(std::ceil(seconds * 1e12));
 }
 
 Picos SmModel::run_stream(CtaRun& run, std::size_t stream) {
@@ -204,6 +211,10 @@ Picos SmModel::run_stream(CtaRun& run, std::size_t stream) {
   Picos last_mma_time = 0;
   bool have_last_mma = false;
   Picos stores_done = t;
+  // When the results of this stream's MMAs issued so far are readable (wgmma.wait_group 0).
+  Picos mma_results = t;
+  const auto tensor_latency =
+      static_cast<Picos>(std::llround(params_.tensor_latency_cycles * 1e12 / params_.clock_hz));
   std::vector<LoopFrame> loops;
   const double cycle_ps = 1e12 / params_.clock_hz;
   auto& stages = run.stages;
@@ -299,6 +310,7 @@ Picos SmModel::run_stream(CtaRun& run, std::size_t stream) {
         }
         t = use_pipe(tensor_busy_until_, t, last_mma_time, stats_.tensor_busy);
         if (timeline_) timeline_->sm_phase(index_, timeline::SmPhase::kMma, t - last_mma_time, t);
+        mma_results = t + tensor_latency;
         break;
       }
       case Opcode::kVector: {
@@ -312,6 +324,9 @@ Picos SmModel::run_stream(CtaRun& run, std::size_t stream) {
         break;
       }
       case Opcode::kSfu: {
+        // The exponentials read the scores from the MMA accumulator: they wait for the result.
+        // (Only SFU work waits: a GEMM epilogue's vector work and stores do not, see the doc.)
+        t = std::max(t, mma_results);
         const double cycles = static_cast<double>(op.sfu.elements) / params_.sfu_ops_per_clock;
         const auto busy = static_cast<Picos>(std::ceil(cycles * cycle_ps));
         t = use_pipe(sfu_busy_until_, t, busy, stats_.sfu_busy);

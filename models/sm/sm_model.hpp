@@ -38,6 +38,13 @@ struct SmParams {
   int max_ctas = 0;
   std::uint64_t inflight_bytes = 0;  // outstanding load bytes the unit sustains
   int mma_m_granularity = 16;        // rows the tensor instruction computes at once
+  // Cycles after an MMA leaves the pipe before SFU work may read its result (the
+  // accumulator); MMAs chained behind it are not delayed.
+  double tensor_latency_cycles = 0;
+  // A second, warp-level tensor instruction (Hopper's mma.sync: 16 rows at a lower rate); an MMA
+  // takes whichever path finishes it first, so few-row products (decode) are not padded to 64.
+  int mma_sync_rows = 0;
+  double mma_sync_rate = 1;
   Picos quantum = 500 * kPicosPerNs;
 };
 

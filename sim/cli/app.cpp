@@ -49,6 +49,8 @@ int run_app(int argc, char** argv) {
   register_trace(app, ctx);
   register_validate(app, ctx);
   register_collective(app, ctx);
+  register_regress(app, ctx);
+  register_sweep(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -31,6 +31,8 @@ void register_run(CLI::App& app, CliContext& ctx);
 void register_trace(CLI::App& app, CliContext& ctx);
 void register_validate(CLI::App& app, CliContext& ctx);
 void register_collective(CLI::App& app, CliContext& ctx);
+void register_regress(CLI::App& app, CliContext& ctx);
+void register_sweep(CLI::App& app, CliContext& ctx);
 
 // The workload named by --gemm / --stream and --dtype, shared by run and trace record.
 run::WorkloadSpec workload_from_options(const std::string& gemm, const std::string& stream_op,

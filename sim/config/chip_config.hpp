@@ -34,6 +34,9 @@ struct ComputeConfig {
   int max_ctas_per_unit = 0;
   int max_cluster_size = 1;
   int mma_rows = 16;  // rows one tensor-core instruction computes: smaller tiles are padded to it
+  double tensor_latency = 0;  // SM cycles from an MMA's end to its result being readable
+  int mma_sync_rows = 0;      // fragment rows of the warp-level mma.sync path (0: none besides)
+  double mma_sync_rate = 1;   // its rate as a fraction of tensor_flops_per_clock
   std::string async_copy = "cp_async";
   std::uint64_t inflight_bytes_per_unit = 0;
   double cta_launch_latency = 0;  // s

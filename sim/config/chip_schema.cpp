@@ -160,6 +160,32 @@ void compute(std::vector<Binding<ChipConfig>>& r) {
           "rows one tensor-core instruction computes (Ampere mma 16, Hopper wgmma 64); fewer rows "
           "are padded")
       .store(field([](ChipConfig & c) -> auto& { return c.compute.mma_rows; }));
+  P(r, "compute.mma_sync_rows", T::kInt)
+      .dflt("0")
+      .min(0)
+      .max(256)
+      .desc(
+          "rows of the warp-level tensor instruction (mma.sync m16n8k16: 16) where it differs from "
+          "mma_rows; an MMA of few rows (decode) runs on whichever path finishes it first. 0: no "
+          "second path")
+      .store(field([](ChipConfig & c) -> auto& { return c.compute.mma_sync_rows; }));
+  P(r, "compute.mma_sync_rate", T::kNumber)
+      .dflt("1")
+      .min(0.01)
+      .max(1)
+      .desc(
+          "throughput of the mma_sync_rows path as a fraction of tensor_flops_per_clock "
+          "(dimensionless)")
+      .store(field([](ChipConfig & c) -> auto& { return c.compute.mma_sync_rate; }));
+  P(r, "compute.tensor_latency", T::kNumber)
+      .dflt("0")
+      .min(0)
+      .max(10000)
+      .desc(
+          "SM clock cycles from an MMA leaving the tensor pipe to special-function work (the "
+          "softmax exponentials) reading its result (wgmma.wait_group); following MMAs are not "
+          "delayed")
+      .store(field([](ChipConfig & c) -> auto& { return c.compute.tensor_latency; }));
   P(r, "compute.async_copy", T::kEnum)
       .dflt("cp_async")
       .choices({"none", "cp_async", "tma"})

@@ -152,8 +152,11 @@ void ChildPool::wait_for_one() {
       }
       if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
       // End of file (the child closed its end: it has exited or is about to) or a read error.
+      const std::size_t task = running_[i].task;
       finish(running_[i]);
       running_.erase(running_.begin() + static_cast<std::ptrdiff_t>(i));
+      // After the child is forgotten: a callback that throws leaves no reaped pid behind.
+      if (on_finish_) on_finish_(task, results_[task]);
       return;
     }
   }

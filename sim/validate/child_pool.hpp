@@ -35,6 +35,11 @@ class ChildPool {
   std::size_t launch(const std::function<std::string()>& task);
   // Waits for every child; the results in launch order.
   const std::vector<Result>& results();
+  // Called in the parent as each task ends (task index, its result), before launch() or
+  // results() return: lets a caller stream results out as they arrive.
+  void on_finish(std::function<void(std::size_t, const Result&)> callback) {
+    on_finish_ = std::move(callback);
+  }
 
  private:
   struct Child {
@@ -49,6 +54,7 @@ class ChildPool {
   int jobs_;
   std::vector<Child> running_;
   std::vector<Result> results_;
+  std::function<void(std::size_t, const Result&)> on_finish_;
 };
 
 }  // namespace xpusim::validate

@@ -133,8 +133,9 @@ class ForwardCta {
 
   void producer(trace::Stream& s) const {
     trace::LoopFolder folder(s, p_.stages);
+    std::vector<Op> ops;  // one iteration's ops, reused (emission allocates per CTA, not per tile)
     for (std::size_t k = 0; k < tiles_.size(); ++k) {
-      std::vector<Op> ops = {Op::wait_empty(stage(k))};
+      ops.assign({Op::wait_empty(stage(k))});
       if (k == 0) add_q(ops, stage(k));
       add_k(ops, tiles_[k], stage(k));
       add_v(ops, tiles_[k], stage(k));
@@ -145,8 +146,9 @@ class ForwardCta {
 
   void consumer(const ConsumerPart& part, trace::Stream& s) const {
     trace::LoopFolder folder(s, p_.stages);
+    std::vector<Op> ops;
     for (std::size_t k = 0; k < tiles_.size(); ++k) {
-      std::vector<Op> ops = {Op::wait_full(stage(k))};
+      ops.assign({Op::wait_full(stage(k))});
       if (part.scores) {
         add_s(ops, part, tiles_[k]);
         add_softmax(ops, part, tiles_[k]);
