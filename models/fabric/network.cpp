@@ -6,6 +6,8 @@
 #include <limits>
 #include <stdexcept>
 
+#include "sim/timeline/recorder.hpp"
+
 namespace xpusim::fabric {
 namespace {
 
@@ -41,6 +43,7 @@ bool LinkModule::serve_server(Server& s, Picos now) {
       s.free_at = std::max(s.free_at, h.end) + s.debt;
       s.debt = 0;
       stats_.busy += h.end - h.start;
+      if (timeline_) timeline_->link_busy(id_, h.start, h.end);
       s.current_msg = -1;
       net_.release(msg);
       progress = true;
@@ -133,6 +136,17 @@ Network::Network(const Fabric& fabric, Picos memory_latency)
 }
 
 Network::~Network() = default;
+
+void Network::set_timeline(timeline::Recorder* timeline) {
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < links_.size(); ++i) {
+    const int id = static_cast<int>(i);
+    names.push_back(fmt::format("{} -> {}", fabric_.vertex(fabric_.link_source(id)).name,
+                                fabric_.vertex(fabric_.link_target(id)).name));
+    links_[i]->set_timeline(timeline);
+  }
+  if (timeline) timeline->set_links(names);
+}
 
 std::uint32_t Network::new_message(const std::vector<int>& links, std::uint64_t bytes,
                                    PacketKind kind) {

@@ -29,6 +29,10 @@
 
 #include "models/fabric/fabric_graph.hpp"
 
+namespace xpusim::timeline {
+class Recorder;
+}
+
 namespace xpusim::fabric {
 
 // Told when a message (or a switch operation) has fully arrived, at that simulated time.
@@ -56,6 +60,7 @@ class LinkModule : public sc_core::sc_module {
   void wake_at(Picos t);
   const LinkSpec& spec() const { return spec_; }
   const LinkStats& stats() const { return stats_; }
+  void set_timeline(timeline::Recorder* timeline) { timeline_ = timeline; }
 
  private:
   friend class Network;
@@ -89,6 +94,7 @@ class LinkModule : public sc_core::sc_module {
   Heap arrivals_;     // heads reaching this link
   Heap completions_;  // tails reaching the far end (last hop of a message)
   LinkStats stats_;
+  timeline::Recorder* timeline_ = nullptr;  // null: no timeline asked for
 };
 
 class Network {
@@ -130,6 +136,8 @@ class Network {
 
   const LinkModule& link(int id) const { return *links_.at(static_cast<std::size_t>(id)); }
   std::uint64_t messages_sent() const { return messages_sent_; }
+  // Records every link's busy time into `timeline` (sim/timeline), named after its ends.
+  void set_timeline(timeline::Recorder* timeline);
 
  private:
   friend class LinkModule;

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "sim/common/error.hpp"
+#include "sim/timeline/recorder.hpp"
 
 // Address mapping (physical address -> pseudo-channel, bank group, bank, row, column).
 //
@@ -237,6 +238,8 @@ Picos HbmModel::refresh_pseudo_channel(Pc& pc, std::uint32_t index, Picos until)
   Bank* banks = &banks_[static_cast<std::uint64_t>(index) * banks_per_pc_];
   const Picos skip = (until - 1 - pc.refresh_due) / t.tREFI;  // all but the last one due
   if (skip > 0 && pc.bus_free <= pc.refresh_due) {            // fell in an idle stretch
+    if (timeline_)
+      timeline_->hbm_refresh(static_cast<int>(index), -1, pc.refresh_due, t.tREFI, skip, t.tRFC);
     stats_.refreshes += skip;
     pc.refresh_due += skip * t.tREFI;
   }
@@ -246,6 +249,7 @@ Picos HbmModel::refresh_pseudo_channel(Pc& pc, std::uint32_t index, Picos until)
     for (std::uint32_t b = 0; b < banks_per_pc_; ++b) any_open |= banks[b].open_row != kClosed;
     const Picos refresh = std::max({pc.refresh_due, pc.bus_free, end}) + (any_open ? t.tRP : 0);
     end = refresh + t.tRFC;
+    if (timeline_) timeline_->hbm_refresh(static_cast<int>(index), -1, refresh, 0, 1, t.tRFC);
     for (std::uint32_t b = 0; b < banks_per_pc_; ++b) {
       Bank& bank = banks[b];
       const Picos free = bank.open_row == kClosed ? bank.ready : bank.pre_ok + t.tRP;
@@ -265,13 +269,20 @@ bool HbmModel::refresh_bank(Bank& bank, Picos until) {
   if (bank.refresh_due > until) return false;
   Picos busy = bank.open_row == kClosed ? bank.ready : bank.pre_ok + t.tRP;
   const Picos skip = (until - bank.refresh_due) / t.tREFI;  // all but the last one due
-  if (skip > 0 && busy <= bank.refresh_due) {               // fell in an idle stretch
+  const auto record = [&](Picos first, Picos period, std::uint64_t count) {  // timeline only
+    const auto i = static_cast<std::uint64_t>(&bank - banks_.data());
+    timeline_->hbm_refresh(static_cast<int>(i / banks_per_pc_), static_cast<int>(i % banks_per_pc_),
+                           first, period, count, t.tRFCpb);
+  };
+  if (skip > 0 && busy <= bank.refresh_due) {  // fell in an idle stretch
+    if (timeline_) record(bank.refresh_due, t.tREFI, skip);
     stats_.refreshes += skip;
     bank.refresh_due += skip * t.tREFI;
     busy = bank.refresh_due - t.tREFI + t.tRFCpb;
   }
   while (bank.refresh_due <= until) {
     busy = std::max(bank.refresh_due, busy) + t.tRFCpb;
+    if (timeline_) record(busy - t.tRFCpb, 0, 1);
     bank.refresh_due += t.tREFI;
     ++stats_.refreshes;
   }
@@ -314,6 +325,7 @@ HbmModel::Slot HbmModel::schedule(const Run& run, Picos earliest) {
   }
   if (start > pc.bus_free) charge_gap(pc, start, refresh_bound, turn_bound);
   pc.bus_free = start + len;
+  if (timeline_) timeline_->hbm_bus(static_cast<int>(run.pc), start, start + len);
   const Picos bus_last_col = start + len - slot_time_ - lat;
   if constexpr (kWrite) {
     pc.any_write = true;

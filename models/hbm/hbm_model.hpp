@@ -13,6 +13,10 @@
 #include "models/hbm/hbm_config.hpp"
 #include "sim/common/divisor.hpp"
 
+namespace xpusim::timeline {
+class Recorder;
+}
+
 namespace xpusim::hbm {
 
 struct HbmStats {
@@ -65,6 +69,7 @@ class HbmModel {
   int pseudo_channel_count() const { return num_pcs_; }
   const HbmConfig& config() const { return config_; }
   HbmLocation locate(std::uint64_t addr) const;
+  void set_timeline(timeline::Recorder* timeline) { timeline_ = timeline; }
 
  private:
   static constexpr std::uint64_t kClosed = ~std::uint64_t{0};
@@ -159,6 +164,7 @@ class HbmModel {
   std::vector<Bank> banks_;             // pc * banks_per_pc_ + bank_group * banks_per_group + bank
   std::vector<BankGroup> bank_groups_;  // pc * bank_groups + bank_group
   HbmStats stats_;
+  timeline::Recorder* timeline_ = nullptr;  // null: no timeline asked for
 };
 
 }  // namespace xpusim::hbm

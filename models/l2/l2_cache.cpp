@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "models/hbm/hbm_model.hpp"
+#include "sim/timeline/recorder.hpp"
 
 namespace xpusim::l2 {
 
@@ -35,9 +36,13 @@ void L2Cache::insert(const Key& key, std::uint64_t bytes, Picos ready) {
 Picos L2Cache::read(const BoxAccess& box, Picos at, std::uint32_t share) {
   const Key key{box.addr, box.row_stride, box.rows, box.row_bytes};
   const std::uint64_t bytes = box.bytes();
-  const Picos moved = ledger_.transfer(at, bytes / std::max<std::uint32_t>(share, 1));
+  const std::uint64_t moved_bytes = bytes / std::max<std::uint32_t>(share, 1);
+  const Picos moved = ledger_.transfer(at, moved_bytes);
   if (const auto id = entries_.find(key); id != entries_.kNone) {
     const Entry& e = entries_.value(id);
+    if (timeline_)
+      timeline_->l2_transfer(timeline::L2Traffic::kHit, at, moved,
+                             static_cast<double>(moved_bytes));
     entries_.touch(id);
     if (e.ready > at) {
       ++stats_.inflight_merges;
@@ -52,6 +57,8 @@ Picos L2Cache::read(const BoxAccess& box, Picos at, std::uint32_t share) {
   const Picos fetched =
       memory_.access_2d(box.addr, box.rows, box.row_bytes, box.row_stride, false, at);
   insert(key, bytes, fetched);
+  if (timeline_)
+    timeline_->l2_transfer(timeline::L2Traffic::kMiss, at, moved, static_cast<double>(moved_bytes));
   return std::max(moved + params_.hit_latency, fetched);
 }
 
@@ -60,6 +67,8 @@ Picos L2Cache::write(const BoxAccess& box, Picos at) {
   const std::uint64_t bytes = box.bytes();
   stats_.write_bytes += bytes;
   const Picos moved = ledger_.transfer(at, bytes);
+  if (timeline_)
+    timeline_->l2_transfer(timeline::L2Traffic::kWrite, at, moved, static_cast<double>(bytes));
   const Picos accepted =
       memory_.access_2d(box.addr, box.rows, box.row_bytes, box.row_stride, true, at);
   if (const auto id = entries_.find(key); id != entries_.kNone) {

@@ -13,6 +13,9 @@
 namespace xpusim::hbm {
 class HbmModel;
 }
+namespace xpusim::timeline {
+class Recorder;
+}
 
 namespace xpusim::l2 {
 
@@ -48,6 +51,7 @@ class L2Cache {
 
   const L2Stats& stats() const { return stats_; }
   const memory::BandwidthLedger& ledger() const { return ledger_; }
+  void set_timeline(timeline::Recorder* timeline) { timeline_ = timeline; }
 
  private:
   struct Key {
@@ -70,6 +74,7 @@ class L2Cache {
   LruTable<Key, KeyHash, Entry> entries_;  // evicts the least recently used first
   std::uint64_t resident_bytes_ = 0;
   L2Stats stats_;
+  timeline::Recorder* timeline_ = nullptr;  // null: no timeline asked for
 };
 
 }  // namespace xpusim::l2

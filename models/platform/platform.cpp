@@ -108,6 +108,15 @@ Platform::Platform(const config::ChipConfig& chip, PlatformOptions options)
   }
   scheduler_ = std::make_unique<CtaScheduler>(raw, seconds_to_picos(chip_.launch_overhead),
                                               seconds_to_picos(chip_.compute.cta_launch_latency));
+  if (timeline::Recorder* tl = options_.timeline) {
+    tl->set_units(chip_.compute.units);
+    tl->set_hbm(hbm_->pseudo_channel_count(), hc.pseudo_channels_per_channel,
+                hc.banks_per_pseudo_channel(), hc.refresh_mode == hbm::RefreshMode::kPerBank);
+    tl->set_l2(chip_.l2.bandwidth);
+    hbm_->set_timeline(tl);
+    l2_->set_timeline(tl);
+    for (auto& u : units_) u->set_timeline(tl);
+  }
 }
 
 Platform::~Platform() = default;
@@ -148,6 +157,8 @@ RunResult Platform::run(const trace::Trace& trace) {
   r.hbm_where_peak_went = hbm_->where_peak_went(r.total);
   r.totals = trace::summarize(trace);
   r.simulated_events = sc_core::sc_delta_count();
+  if (options_.timeline)
+    for (const auto& k : r.kernels) options_.timeline->kernel(k.name, k.launch, k.start, k.end);
   return r;
 }
 

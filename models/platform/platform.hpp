@@ -13,13 +13,15 @@
 #include "models/platform/sim_context.hpp"
 #include "models/sm/sm_model.hpp"
 #include "sim/config/chip_config.hpp"
+#include "sim/timeline/recorder.hpp"
 #include "sim/trace/trace.hpp"
 #include "sim/trace/trace_stats.hpp"
 
 namespace xpusim::platform {
 
 struct PlatformOptions {
-  Picos quantum = 250 * kPicosPerNs;  // how far a CTA may run ahead of simulated time
+  Picos quantum = 250 * kPicosPerNs;       // how far a CTA may run ahead of simulated time
+  timeline::Recorder* timeline = nullptr;  // records the run when set (sim/timeline)
 };
 
 struct RunResult {

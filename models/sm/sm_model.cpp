@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "sim/common/error.hpp"
+#include "sim/timeline/recorder.hpp"
 
 namespace xpusim::sm {
 namespace {
@@ -155,6 +156,7 @@ void SmModel::finish_cta(CtaRun* run, Picos end) {
   threads_used_ -= f.threads;
   registers_used_ -= f.registers;
   stats_.resident_time += end - run->start;
+  if (timeline_) timeline_->cta(index_, run->kernel->name, run->cta->id, run->start, end);
   ++stats_.ctas;
   delete run;
   on_done_(index_, end);
@@ -259,10 +261,12 @@ Picos SmModel::run_stream(CtaRun& run, std::size_t stream) {
         auto& st = stages[stage_of(op.load.stage_base)];
         st.ready = std::max(st.ready, landed);
         stats_.load_bytes += bytes;
+        if (timeline_) timeline_->sm_phase(index_, timeline::SmPhase::kLoad, issue, landed);
         t = issue;
         break;
       }
       case Opcode::kWaitFull: {
+        const Picos waits_from = t;
         const std::size_t s = stage_of(op.stage.stage_base);
         auto& st = stages[s];
         if (run.multi) {
@@ -274,6 +278,7 @@ Picos SmModel::run_stream(CtaRun& run, std::size_t stream) {
           t = st.ready;
         }
         if (!run.multi) st.ready = 0;  // the next loads to this stage start a new fill
+        if (timeline_) timeline_->sm_phase(index_, timeline::SmPhase::kLoadWait, waits_from, t);
         break;
       }
       case Opcode::kWaitEmpty: {
@@ -304,6 +309,7 @@ Picos SmModel::run_stream(CtaRun& run, std::size_t stream) {
           have_last_mma = true;
         }
         t = use_pipe(tensor_busy_until_, t, last_mma_time, stats_.tensor_busy);
+        if (timeline_) timeline_->sm_phase(index_, timeline::SmPhase::kMma, t - last_mma_time, t);
         mma_results = t + tensor_latency;
         break;
       }
@@ -312,8 +318,9 @@ Picos SmModel::run_stream(CtaRun& run, std::size_t stream) {
                                                             : params_.vector_fp32_flops_per_clock;
         const double cycles = static_cast<double>(op.vector.elements) *
                               std::max<std::uint32_t>(op.vector.flops_per_element, 1) / rate;
-        t = use_pipe(vector_busy_until_, t, static_cast<Picos>(std::ceil(cycles * cycle_ps)),
-                     stats_.vector_busy);
+        const auto busy = static_cast<Picos>(std::ceil(cycles * cycle_ps));
+        t = use_pipe(vector_busy_until_, t, busy, stats_.vector_busy);
+        if (timeline_) timeline_->sm_phase(index_, timeline::SmPhase::kVector, t - busy, t);
         break;
       }
       case Opcode::kSfu: {
@@ -321,13 +328,16 @@ Picos SmModel::run_stream(CtaRun& run, std::size_t stream) {
         // (Only SFU work waits: a GEMM epilogue's vector work and stores do not, see the doc.)
         t = std::max(t, mma_results);
         const double cycles = static_cast<double>(op.sfu.elements) / params_.sfu_ops_per_clock;
-        t = use_pipe(sfu_busy_until_, t, static_cast<Picos>(std::ceil(cycles * cycle_ps)),
-                     stats_.sfu_busy);
+        const auto busy = static_cast<Picos>(std::ceil(cycles * cycle_ps));
+        t = use_pipe(sfu_busy_until_, t, busy, stats_.sfu_busy);
+        if (timeline_) timeline_->sm_phase(index_, timeline::SmPhase::kSfu, t - busy, t);
         break;
       }
       case Opcode::kTileStore: {
         const l2::BoxAccess box = box_at(op.store.box);
-        stores_done = std::max(stores_done, l2_.write(box, t));
+        const Picos accepted = l2_.write(box, t);
+        stores_done = std::max(stores_done, accepted);
+        if (timeline_) timeline_->sm_phase(index_, timeline::SmPhase::kStore, t, accepted);
         stats_.store_bytes += box.bytes();
         break;
       }

@@ -20,6 +20,10 @@
 #include "sim/common/time.hpp"
 #include "sim/trace/trace.hpp"
 
+namespace xpusim::timeline {
+class Recorder;
+}
+
 namespace xpusim::sm {
 
 struct SmParams {
@@ -78,6 +82,7 @@ class SmModel : public sc_core::sc_module {
   void launch(const trace::Kernel& kernel, const trace::Cta& cta, Picos start);
 
   const SmStats& stats() const { return stats_; }
+  void set_timeline(timeline::Recorder* timeline) { timeline_ = timeline; }
   Picos mma_duration(const trace::Mma& mma) const;
 
  private:
@@ -116,6 +121,7 @@ class SmModel : public sc_core::sc_module {
       inflight_;
   std::uint64_t inflight_bytes_ = 0;
   SmStats stats_;
+  timeline::Recorder* timeline_ = nullptr;  // null: no timeline asked for
 };
 
 }  // namespace xpusim::sm

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/cli/context.hpp"
+#include "sim/cli/timeline_option.hpp"
 #include "sim/common/error.hpp"
 #include "sim/report/table.hpp"
 #include "workloads/collective/collective.hpp"
@@ -22,6 +23,7 @@ struct CollectiveOptions {
   bool verbose = false;
   std::vector<std::string> sets, chip_sets;
   OutputFormat format = OutputFormat::kTable;
+  TimelineOption timeline;
 };
 
 std::string algo_label(const collective::CollectiveResult& r) {
@@ -39,11 +41,17 @@ void run_collective(const CollectiveOptions& opt, const CliContext& ctx) {
   const config::SystemConfig sys =
       config::load_system(opt.system, ctx.config_dir(), opt.sets, opt.chip_sets);
   const collective::CollectiveModel model = collective::build_model(sys, opt.pcie);
+  const auto recorder = make_recorder(opt.timeline);
+  if (recorder && sizes.size() != 1)
+    throw UserError(fmt::format("--timeline records one run: give one size (--bytes {} is {})",
+                                opt.bytes, sizes.size()));
+  req.timeline = recorder.get();
   std::vector<collective::CollectiveResult> results;
   for (std::uint64_t b : sizes) {
     req.bytes = b;
     results.push_back(collective::simulate_collective(model, sys.name, req));
   }
+  if (recorder) write_timeline(opt.timeline, *recorder);
   switch (opt.format) {
     case OutputFormat::kJson: {
       nlohmann::ordered_json j;
@@ -129,6 +137,7 @@ void register_collective(CLI::App& app, CliContext& ctx) {
                   "override a parameter of the system's chip, e.g. --chip-set scale_up.links=8")
       ->allow_extra_args(false);
   add_format_option(cmd, opt->format);
+  add_timeline_options(cmd, opt->timeline);
   cmd->callback([opt, &ctx] { run_collective(*opt, ctx); });
 }
 

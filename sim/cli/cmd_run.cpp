@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "sim/cli/context.hpp"
+#include "sim/cli/timeline_option.hpp"
 #include "sim/common/error.hpp"
 #include "sim/report/table.hpp"
 #include "sim/run/workload.hpp"
@@ -25,6 +26,7 @@ struct RunOptions {
   bool check = false;
   bool show_plan = false;
   OutputFormat format = OutputFormat::kTable;
+  TimelineOption timeline;
 };
 
 DType parse_dtype_option(const std::string& text, DType fallback) {
@@ -93,7 +95,11 @@ void run_run(const RunOptions& opt, const CliContext& ctx) {
                   {"error_bound", c.error_bound},
                   {"skipped_because", c.skipped_because}};
   }
-  const run::RunReport rep = run::simulate(work, chip, platform_options(opt.quantum_ns));
+  const auto recorder = make_recorder(opt.timeline);
+  platform::PlatformOptions options = platform_options(opt.quantum_ns);
+  options.timeline = recorder.get();
+  const run::RunReport rep = run::simulate(work, chip, options);
+  if (recorder) write_timeline(opt.timeline, *recorder);
   switch (opt.format) {
     case OutputFormat::kJson: {
       nlohmann::ordered_json j = rep.to_json();
@@ -149,6 +155,7 @@ void register_run(CLI::App& app, CliContext& ctx) {
   cmd->add_flag("--plan", opt->show_plan, "print the tiling plan");
   add_set_option(cmd, opt->sets);
   add_format_option(cmd, opt->format);
+  add_timeline_options(cmd, opt->timeline);
   cmd->callback([opt, &ctx] { run_run(*opt, ctx); });
 }
 

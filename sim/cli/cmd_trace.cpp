@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "sim/cli/context.hpp"
+#include "sim/cli/timeline_option.hpp"
 #include "sim/common/error.hpp"
 #include "sim/run/workload.hpp"
 #include "sim/trace/trace_io.hpp"
@@ -24,6 +25,7 @@ struct ReplayOptions {
   std::vector<std::string> sets;
   double quantum_ns = 250;
   OutputFormat format = OutputFormat::kTable;
+  TimelineOption timeline;
 };
 
 void record(const RecordOptions& opt, const CliContext& ctx) {
@@ -44,7 +46,11 @@ void replay(const ReplayOptions& opt, const CliContext& ctx) {
   run::BuiltWorkload work;
   work.trace = tr;
   work.description = tr.description.empty() ? opt.file : tr.description;
-  const run::RunReport rep = run::simulate(work, chip, platform_options(opt.quantum_ns));
+  const auto recorder = make_recorder(opt.timeline);
+  platform::PlatformOptions options = platform_options(opt.quantum_ns);
+  options.timeline = recorder.get();
+  const run::RunReport rep = run::simulate(work, chip, options);
+  if (recorder) write_timeline(opt.timeline, *recorder);
   if (opt.format == OutputFormat::kJson)
     std::cout << rep.to_json().dump(2) << "\n";
   else
@@ -79,6 +85,7 @@ void register_trace(CLI::App& app, CliContext& ctx) {
   p->add_option("--quantum", rep->quantum_ns, "temporal-decoupling quantum in ns");
   add_set_option(p, rep->sets);
   add_format_option(p, rep->format);
+  add_timeline_options(p, rep->timeline);
   p->callback([rep, &ctx] { replay(*rep, ctx); });
 }
 

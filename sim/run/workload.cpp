@@ -88,7 +88,9 @@ RunReport simulate(const BuiltWorkload& work, const config::ChipConfig& chip,
   config::ChipConfig at_clock = chip;
   if (chip.power.enabled()) {
     const trace::Trace prefix = trace_prefix(work.trace, chip, 2.0);
-    platform::Platform probe(chip, options);
+    platform::PlatformOptions probe_options = options;
+    probe_options.timeline = nullptr;  // the timeline shows the run, not the clock probe
+    platform::Platform probe(chip, probe_options);
     power = solve_clock(probe.run(prefix), prefix, chip);
     at_clock.compute.sustained_clock = power.clock_hz;
   }

@@ -443,6 +443,7 @@ CollectiveResult simulate_collective(const CollectiveModel& m, const std::string
     r.ops = trace.ops.size();
     for (const auto& note : trace.notes) r.notes.push_back(note);
     Simulation sim(m, trace);
+    if (req.timeline) sim.network.set_timeline(req.timeline);
     sc_core::sc_start();
     if (!sim.engine.finished())
       throw std::logic_error(fmt::format("collective simulation stalled ({} ops issued of {})",

@@ -12,6 +12,10 @@
 #include "sim/config/system_config.hpp"
 #include "workloads/collective/algorithms.hpp"
 
+namespace xpusim::timeline {
+class Recorder;
+}
+
 namespace xpusim::collective {
 
 // Parsers; each throws UserError naming the accepted values.
@@ -33,7 +37,8 @@ struct CollectiveRequest {
   std::uint64_t bytes = 0;
   Algorithm algorithm = Algorithm::kAuto;
   Protocol protocol = Protocol::kAuto;
-  bool force_pcie = false;  // run over the PCIe fallback fabric
+  bool force_pcie = false;                 // run over the PCIe fallback fabric
+  timeline::Recorder* timeline = nullptr;  // records the links' busy time when set
 };
 
 struct CollectiveResult {
