@@ -32,6 +32,8 @@ struct HbmStats {
   Picos turnaround = 0;       // bus waiting on tRTW / tWTR after a direction change
   Picos bank_stall = 0;       // bus waiting on ACT/PRE/tRRD/tFAW/tCCD_L
   Picos idle = 0;             // bus with nothing to do
+
+  HbmStats& operator+=(const HbmStats& o);  // the memories of several dies as one
 };
 
 // Where one byte lives.
@@ -62,6 +64,8 @@ class HbmModel {
   const HbmStats& stats() const { return stats_; }
   // One line: achieved fraction of peak over `window` and where the rest of the bus time went.
   std::string where_peak_went(Picos window) const;
+  // The same over the memories of several dies, as one memory.
+  static std::string where_peak_went(const std::vector<const HbmModel*>& models, Picos window);
   int pseudo_channel_count() const { return num_pcs_; }
   const HbmConfig& config() const { return config_; }
   HbmLocation locate(std::uint64_t addr) const;

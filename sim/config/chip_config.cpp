@@ -68,6 +68,32 @@ fs::path resolve_config(const std::string& name_or_path, const fs::path& dir, co
 
 namespace {
 
+// A multi-die package must split its units, L2 slices and HBM stacks evenly among the dies.
+template <typename Where>
+void check_dies(const ChipConfig& c, const Where& where, std::vector<std::string>& errors) {
+  const DieToDieConfig& d = c.die_to_die;
+  const int mem = d.memory_die_count();
+  const auto need = [&](bool ok, const std::string& key, const std::string& what) {
+    if (!ok) errors.push_back(fmt::format("{}: {}: {}", where(key), key, what));
+  };
+  need(d.dies % mem == 0, "die_to_die.memory_dies",
+       fmt::format("{} compute dies cannot be grouped evenly over {} memory dies", d.dies, mem));
+  need(c.compute.units % d.dies == 0, "die_to_die.dies",
+       fmt::format("compute.units ({}) is not divisible by {} dies", c.compute.units, d.dies));
+  need(c.memory.stacks % mem == 0, "die_to_die.dies",
+       fmt::format("memory.stacks ({}) is not divisible by {} memory dies", c.memory.stacks, mem));
+  need(c.l2.slices % mem == 0, "die_to_die.dies",
+       fmt::format("l2.slices ({}) is not divisible by {} memory dies", c.l2.slices, mem));
+  if (mem > 1) {
+    need(d.bandwidth > 0, "die_to_die.bandwidth",
+         fmt::format("must be above 0 with {} memory dies", mem));
+    need(c.memory.interleave > 0 && d.interleave % c.memory.interleave == 0,
+         "die_to_die.interleave",
+         fmt::format("{} B is not a multiple of memory.interleave ({} B)", d.interleave,
+                     c.memory.interleave));
+  }
+}
+
 // Checks that involve more than one key; each names the key and where it was set.
 void check_consistency(const ChipConfig& c, const LoadedParams& p) {
   std::vector<std::string> errors;
@@ -92,6 +118,7 @@ void check_consistency(const ChipConfig& c, const LoadedParams& p) {
   if (c.memory.row_size < burst)
     errors.push_back(
         fmt::format("{}: memory.row_size is smaller than one burst", where("memory.row_size")));
+  check_dies(c, where, errors);
   if (!errors.empty()) {
     std::string msg = fmt::format("invalid chip config {}:", p.file.string());
     for (const auto& e : errors) msg += "\n  " + e;

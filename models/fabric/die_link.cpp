@@ -1,0 +1,24 @@
+#include "models/fabric/die_link.hpp"
+
+#include <cmath>
+
+namespace xpusim::fabric {
+
+DieLink::DieLink(const LinkSpec& spec, Picos bucket)
+    : spec_(spec), ledger_(spec.server_rate(), bucket) {}
+
+Picos DieLink::transfer(Picos arrival, std::uint64_t bytes, PacketKind kind) {
+  if (bytes == 0) return arrival;
+  const std::uint64_t wire = wire_bytes(bytes, spec_.packet, kind);
+  const Picos done = ledger_.transfer(arrival, wire);
+  const auto alone =
+      static_cast<Picos>(std::ceil(static_cast<double>(wire) / ledger_.bytes_per_second() * 1e12));
+  ++stats_.transfers;
+  if (kind != PacketKind::kReadRequest) stats_.data_bytes += bytes;
+  stats_.wire_bytes += wire;
+  stats_.busy += alone;
+  if (done > arrival + alone) stats_.stall += done - arrival - alone;
+  return done;
+}
+
+}  // namespace xpusim::fabric
