@@ -1,7 +1,5 @@
 #include "models/fabric/die_link.hpp"
 
-#include <cmath>
-
 namespace xpusim::fabric {
 
 DieLink::DieLink(const LinkSpec& spec, Picos bucket)
@@ -11,8 +9,7 @@ Picos DieLink::transfer(Picos arrival, std::uint64_t bytes, PacketKind kind) {
   if (bytes == 0) return arrival;
   const std::uint64_t wire = wire_bytes(bytes, spec_.packet, kind);
   const Picos done = ledger_.transfer(arrival, wire);
-  const auto alone =
-      static_cast<Picos>(std::ceil(static_cast<double>(wire) / ledger_.bytes_per_second() * 1e12));
+  const Picos alone = seconds_to_picos(static_cast<double>(wire) / ledger_.bytes_per_second());
   ++stats_.transfers;
   if (kind != PacketKind::kReadRequest) stats_.data_bytes += bytes;
   stats_.wire_bytes += wire;
