@@ -44,26 +44,33 @@ std::string load_error(const std::string& name, const std::vector<std::string>& 
   return "";
 }
 
-TEST(DieInterleave, BlocksGoRoundTheDiesAndPackIntoLocalAddresses) {
+TEST(DieInterleave, BlocksGoRoundTheDiesHashedByStripeAndPackIntoLocalAddresses) {
+  // 2 dies, 4 KiB blocks: stripe s = block / 2 holds blocks 2s and 2s+1; block b goes to die
+  // (b + h(s)) mod 2 with h(s) the number of 1 bits of s; the block is local block s of its die.
   const hbm::DieInterleave map(2, 4096);
-  EXPECT_EQ(map.home(0), 0);
-  EXPECT_EQ(map.home(4095), 0);
-  EXPECT_EQ(map.home(4096), 1);
-  EXPECT_EQ(map.home(8192), 0);
-  // Block 2 (bytes 8192..) is die 0's second block: local 4096.
-  EXPECT_EQ(map.local(8192 + 5), 4096u + 5);
-  EXPECT_EQ(map.local(4096 + 7), 7u);
-  // A bijection: 4 x 2 blocks land on 2 dies x 4 distinct local blocks.
+  EXPECT_EQ(map.home(0), 0);     // block 0, stripe 0
+  EXPECT_EQ(map.home(4095), 0);  // still block 0
+  EXPECT_EQ(map.home(4096), 1);  // block 1, stripe 0
+  EXPECT_EQ(map.home(8192), 1);  // block 2, stripe 1 (one bit): (2 + 1) mod 2
+  EXPECT_EQ(map.home(12288), 0);
+  EXPECT_EQ(map.local(8192 + 5), 4096u + 5);  // stripe 1
+  EXPECT_EQ(map.local(4096 + 7), 7u);         // stripe 0
+  // A bijection: 8 blocks land on 2 dies x 4 distinct local blocks.
   std::set<std::pair<int, std::uint64_t>> seen;
   for (std::uint64_t a = 0; a < 8 * 4096; a += 4096) seen.insert({map.home(a), map.local(a)});
   EXPECT_EQ(seen.size(), 8u);
-  // A 6 KiB range from 3 KiB: 1 KiB on die 0, 4 KiB on die 1, 1 KiB on die 0.
+  // A 6 KiB range from 3 KiB: 1 KiB of block 0 (die 0), block 1 (die 1), 1 KiB of block 2 (die 1).
   std::vector<std::tuple<int, std::uint64_t, std::uint64_t>> pieces;
   map.split(3072, 6144,
             [&](int d, std::uint64_t local, std::uint64_t n) { pieces.emplace_back(d, local, n); });
   const std::vector<std::tuple<int, std::uint64_t, std::uint64_t>> expected{
-      {0, 3072, 1024}, {1, 0, 4096}, {0, 4096, 1024}};
+      {0, 3072, 1024}, {1, 0, 4096}, {1, 4096, 1024}};
   EXPECT_EQ(pieces, expected);
+  // Rows 16 KiB apart (stripes 0, 2, 4, ..., 14): the bit counts of 0..7 are even for 0, 3, 5, 6,
+  // so 4 of 8 rows are on each die, where plain modulo would put all 8 on die 0.
+  int on_die_1 = 0;
+  for (std::uint64_t row = 0; row < 8; ++row) on_die_1 += map.home(row * 16384);
+  EXPECT_EQ(on_die_1, 4);
 }
 
 TEST(DieLink, PacketsHeadersAndQueueing) {
@@ -120,6 +127,19 @@ TEST(DieToDie, EnormousLinkMatchesTheSingleDieResult) {
   const auto two =
       stream_copy(chip("b200", {"die_to_die.bandwidth=1000 TB/s", "die_to_die.latency=0 ns"}));
   EXPECT_EQ(two.raw.die_to_die.memory_dies, 2);
+  EXPECT_NEAR(two.latency_s / one.latency_s, 1.0, 0.01);
+}
+
+TEST(DieToDie, GemmOnAnEnormousLinkMatchesOneDieAndHalfItsTrafficCrosses) {
+  // A GEMM's tiles are reused from L2; with the L2 memory-side, hits on the other die's half
+  // cross as well, so half of all unit traffic crosses, and an ideal link changes nothing.
+  auto gemm = [](const config::ChipConfig& c) {
+    return run::simulate(run::build_workload(run::gemm_spec("4096x4096x4096", DType::kBf16), c), c);
+  };
+  const auto one = gemm(chip("b200", {"die_to_die.dies=1"}));
+  const auto two =
+      gemm(chip("b200", {"die_to_die.bandwidth=1000 TB/s", "die_to_die.latency=0 ns"}));
+  EXPECT_NEAR(far_fraction(two), 0.5, 0.01);
   EXPECT_NEAR(two.latency_s / one.latency_s, 1.0, 0.01);
 }
 
