@@ -388,14 +388,14 @@ void links(std::vector<Binding<ChipConfig>>& r) {
       .unit(U::kBandwidth)
       .dflt("0 B/s")
       .min(0)
-      .desc("die-to-die bandwidth per direction")
+      .desc("die-to-die link bandwidth per direction, between each pair of memory dies")
       .store(field([](ChipConfig & c) -> auto& { return c.die_to_die.bandwidth; }));
   P(r, "die_to_die.latency", T::kQuantity)
       .unit(U::kTime)
       .dflt("0 ns")
       .min(0)
       .max(1e-4)
-      .desc("added latency when crossing dies")
+      .desc("latency added once to an access that crosses dies (request and response together)")
       .store(field([](ChipConfig & c) -> auto& { return c.die_to_die.latency; }));
   P(r, "die_to_die.memory_dies", T::kInt)
       .dflt("0")
