@@ -53,6 +53,14 @@ std::vector<std::uint64_t> L2Cache::bytes_per_die(const BoxAccess& box) const {
   return per;
 }
 
+const std::vector<std::uint64_t>& L2Cache::split_of(const BoxAccess& box) {
+  constexpr std::size_t kMaxSplits = 1 << 20;  // bounds the memory; refilled on demand
+  const Key key{box.addr, box.row_stride, box.rows, box.row_bytes};
+  if (auto it = splits_.find(key); it != splits_.end()) return it->second;
+  if (splits_.size() >= kMaxSplits) splits_.clear();
+  return splits_.emplace(key, bytes_per_die(box)).first->second;
+}
+
 Picos L2Cache::move_multi_die(const std::vector<std::uint64_t>& per_die, int die, Picos at,
                               std::uint32_t share, bool is_write, bool& far) {
   const int dies = routing_.interleave.dies();
@@ -115,7 +123,7 @@ Picos L2Cache::read(const BoxAccess& box, Picos at, std::uint32_t share, int uni
   bool far = false;
   const Picos moved = memory_
                           ? ledgers_.front().transfer(at, bytes / std::max<std::uint32_t>(share, 1))
-                          : move_multi_die(bytes_per_die(box), die_of(unit), at, share, false, far);
+                          : move_multi_die(split_of(box), die_of(unit), at, share, false, far);
   const Picos crossing = far ? routing_.latency : 0;
   if (const auto id = entries_.find(key); id != entries_.kNone) {
     const Entry& e = entries_.value(id);
@@ -145,7 +153,7 @@ Picos L2Cache::write(const BoxAccess& box, Picos at, int unit) {
     // The data crosses to its home die, is accepted by that die's slices, and is written through
     // to that die's memory once it has arrived.
     bool far = false;
-    const Picos moved = move_multi_die(bytes_per_die(box), die_of(unit), at, 1, true, far) +
+    const Picos moved = move_multi_die(split_of(box), die_of(unit), at, 1, true, far) +
                         (far ? routing_.latency : 0);
     const Picos accepted = memory_access_multi_die(box, true, at, die_of(unit));
     if (const auto id = entries_.find(key); id != entries_.kNone) {

@@ -12,6 +12,7 @@
 // Residency is still one LRU pool over the whole capacity (with uniform interleave each die's
 // slices hold about its share).
 #include <cstdint>
+#include <unordered_map>
 #include <vector>
 
 #include "models/hbm/die_interleave.hpp"
@@ -92,6 +93,8 @@ class L2Cache {
   // Multi-die: the box's bytes per home die, and the time its slices (and the links, for the far
   // part) have moved them to or from `die`; sets `far` when any part crossed.
   std::vector<std::uint64_t> bytes_per_die(const BoxAccess& box) const;
+  // bytes_per_die, remembered per box: kernels reload the same boxes many times.
+  const std::vector<std::uint64_t>& split_of(const BoxAccess& box);
   Picos move_multi_die(const std::vector<std::uint64_t>& per_die, int die, Picos at,
                        std::uint32_t share, bool is_write, bool& far);
   // Multi-die: the box's rows, piece by piece, at their home dies' memories.
@@ -102,6 +105,7 @@ class L2Cache {
   hbm::HbmModel* memory_;
   std::vector<memory::BandwidthLedger> ledgers_;  // one per memory die
   DieRouting routing_;
+  std::unordered_map<Key, std::vector<std::uint64_t>, KeyHash> splits_;
   LruTable<Key, KeyHash, Entry> entries_;  // evicts the least recently used first
   std::uint64_t resident_bytes_ = 0;
   L2Stats stats_;
