@@ -239,7 +239,8 @@ Picos HbmModel::refresh_pseudo_channel(Pc& pc, std::uint32_t index, Picos until)
   const Picos skip = (until - 1 - pc.refresh_due) / t.tREFI;  // all but the last one due
   if (skip > 0 && pc.bus_free <= pc.refresh_due) {            // fell in an idle stretch
     if (timeline_)
-      timeline_->hbm_refresh(static_cast<int>(index), -1, pc.refresh_due, t.tREFI, skip, t.tRFC);
+      timeline_->hbm_refresh(timeline_first_channel_ + static_cast<int>(index), -1, pc.refresh_due,
+                             t.tREFI, skip, t.tRFC);
     stats_.refreshes += skip;
     pc.refresh_due += skip * t.tREFI;
   }
@@ -249,7 +250,9 @@ Picos HbmModel::refresh_pseudo_channel(Pc& pc, std::uint32_t index, Picos until)
     for (std::uint32_t b = 0; b < banks_per_pc_; ++b) any_open |= banks[b].open_row != kClosed;
     const Picos refresh = std::max({pc.refresh_due, pc.bus_free, end}) + (any_open ? t.tRP : 0);
     end = refresh + t.tRFC;
-    if (timeline_) timeline_->hbm_refresh(static_cast<int>(index), -1, refresh, 0, 1, t.tRFC);
+    if (timeline_)
+      timeline_->hbm_refresh(timeline_first_channel_ + static_cast<int>(index), -1, refresh, 0, 1,
+                             t.tRFC);
     for (std::uint32_t b = 0; b < banks_per_pc_; ++b) {
       Bank& bank = banks[b];
       const Picos free = bank.open_row == kClosed ? bank.ready : bank.pre_ok + t.tRP;
@@ -271,8 +274,8 @@ bool HbmModel::refresh_bank(Bank& bank, Picos until) {
   const Picos skip = (until - bank.refresh_due) / t.tREFI;  // all but the last one due
   const auto record = [&](Picos first, Picos period, std::uint64_t count) {  // timeline only
     const auto i = static_cast<std::uint64_t>(&bank - banks_.data());
-    timeline_->hbm_refresh(static_cast<int>(i / banks_per_pc_), static_cast<int>(i % banks_per_pc_),
-                           first, period, count, t.tRFCpb);
+    timeline_->hbm_refresh(timeline_first_channel_ + static_cast<int>(i / banks_per_pc_),
+                           static_cast<int>(i % banks_per_pc_), first, period, count, t.tRFCpb);
   };
   if (skip > 0 && busy <= bank.refresh_due) {  // fell in an idle stretch
     if (timeline_) record(bank.refresh_due, t.tREFI, skip);
@@ -325,7 +328,8 @@ HbmModel::Slot HbmModel::schedule(const Run& run, Picos earliest) {
   }
   if (start > pc.bus_free) charge_gap(pc, start, refresh_bound, turn_bound);
   pc.bus_free = start + len;
-  if (timeline_) timeline_->hbm_bus(static_cast<int>(run.pc), start, start + len);
+  if (timeline_)
+    timeline_->hbm_bus(timeline_first_channel_ + static_cast<int>(run.pc), start, start + len);
   const Picos bus_last_col = start + len - slot_time_ - lat;
   if constexpr (kWrite) {
     pc.any_write = true;
@@ -502,28 +506,55 @@ Picos HbmModel::drain(Picos now) {
 }
 
 std::string HbmModel::where_peak_went(Picos window) const {
+  return where_peak_went(std::vector<const HbmModel*>{this}, window);
+}
+
+std::string HbmModel::where_peak_went(const std::vector<const HbmModel*>& models, Picos window) {
   if (window == 0) return "HBM: empty window";
-  // Data still arriving after the packed bus cursor is bank-side time not yet charged.
-  Picos late_bank = 0, late_refresh = 0;
-  for (const Pc& pc : pcs_) {
-    if (pc.frontier <= pc.bus_free) continue;
-    (pc.frontier_cause == Cause::kRefresh ? late_refresh : late_bank) += pc.frontier - pc.bus_free;
+  double total = 0, data = 0, refresh = 0, turn = 0, bank = 0, moved = 0, peak = 0;
+  for (const HbmModel* m : models) {
+    // Data still arriving after the packed bus cursor is bank-side time not yet charged.
+    Picos late_bank = 0, late_refresh = 0;
+    for (const Pc& pc : m->pcs_) {
+      if (pc.frontier <= pc.bus_free) continue;
+      (pc.frontier_cause == Cause::kRefresh ? late_refresh : late_bank) +=
+          pc.frontier - pc.bus_free;
+    }
+    const HbmStats& st = m->stats_;
+    total += static_cast<double>(window) * m->num_pcs_;
+    data += static_cast<double>(st.data_transfer);
+    refresh += static_cast<double>(st.refresh_blocked + late_refresh);
+    turn += static_cast<double>(st.turnaround);
+    bank += static_cast<double>(st.bank_stall + late_bank);
+    moved += static_cast<double>(st.bytes_read + st.bytes_written);
+    peak += m->config_.peak_bandwidth();
   }
-  const double total = static_cast<double>(window) * num_pcs_;
-  const double data = static_cast<double>(stats_.data_transfer);
-  const double refresh = static_cast<double>(stats_.refresh_blocked + late_refresh);
-  const double turn = static_cast<double>(stats_.turnaround);
-  const double bank = static_cast<double>(stats_.bank_stall + late_bank);
   const double idle = std::max(0.0, total - data - refresh - turn - bank);
-  const double moved = static_cast<double>(stats_.bytes_read + stats_.bytes_written);
   const double achieved = moved / picos_to_seconds(window);
-  const double peak = config_.peak_bandwidth();
   const auto pct = [&](double x) { return 100.0 * x / total; };
   return fmt::format(
       "HBM {:.1f}% of peak ({:.3f} of {:.3f} TB/s over {:.1f} us); bus time: data {:.1f}%, "
       "refresh {:.1f}%, turnaround {:.1f}%, bank stall {:.1f}%, idle {:.1f}%",
       100.0 * achieved / peak, achieved / 1e12, peak / 1e12, picos_to_seconds(window) * 1e6,
       pct(data), pct(refresh), pct(turn), pct(bank), pct(idle));
+}
+
+HbmStats& HbmStats::operator+=(const HbmStats& o) {
+  bytes_read += o.bytes_read;
+  bytes_written += o.bytes_written;
+  bursts += o.bursts;
+  activates += o.activates;
+  row_hits += o.row_hits;
+  row_misses += o.row_misses;
+  row_conflicts += o.row_conflicts;
+  refreshes += o.refreshes;
+  read_write_turnarounds += o.read_write_turnarounds;
+  data_transfer += o.data_transfer;
+  refresh_blocked += o.refresh_blocked;
+  turnaround += o.turnaround;
+  bank_stall += o.bank_stall;
+  idle += o.idle;
+  return *this;
 }
 
 }  // namespace xpusim::hbm

@@ -36,6 +36,8 @@ struct HbmStats {
   Picos turnaround = 0;       // bus waiting on tRTW / tWTR after a direction change
   Picos bank_stall = 0;       // bus waiting on ACT/PRE/tRRD/tFAW/tCCD_L
   Picos idle = 0;             // bus with nothing to do
+
+  HbmStats& operator+=(const HbmStats& o);  // the memories of several dies as one
 };
 
 // Where one byte lives.
@@ -66,10 +68,16 @@ class HbmModel {
   const HbmStats& stats() const { return stats_; }
   // One line: achieved fraction of peak over `window` and where the rest of the bus time went.
   std::string where_peak_went(Picos window) const;
+  // The same over the memories of several dies, as one memory.
+  static std::string where_peak_went(const std::vector<const HbmModel*>& models, Picos window);
   int pseudo_channel_count() const { return num_pcs_; }
   const HbmConfig& config() const { return config_; }
   HbmLocation locate(std::uint64_t addr) const;
-  void set_timeline(timeline::Recorder* timeline) { timeline_ = timeline; }
+  // `first_channel`: this model's pseudo-channel 0 on the timeline (several memory dies share one).
+  void set_timeline(timeline::Recorder* timeline, int first_channel = 0) {
+    timeline_ = timeline;
+    timeline_first_channel_ = first_channel;
+  }
 
  private:
   static constexpr std::uint64_t kClosed = ~std::uint64_t{0};
@@ -165,6 +173,7 @@ class HbmModel {
   std::vector<BankGroup> bank_groups_;  // pc * bank_groups + bank_group
   HbmStats stats_;
   timeline::Recorder* timeline_ = nullptr;  // null: no timeline asked for
+  int timeline_first_channel_ = 0;
 };
 
 }  // namespace xpusim::hbm

@@ -9,11 +9,11 @@
 
 namespace xpusim::platform {
 
-hbm::HbmConfig hbm_config_from(const config::ChipConfig& chip) {
+hbm::HbmConfig hbm_config_from(const config::ChipConfig& chip, int memory_dies) {
   const auto& m = chip.memory;
   const auto ps = [](double seconds) { return seconds_to_picos(seconds); };
   hbm::HbmConfig h;
-  h.stacks = m.stacks;
+  h.stacks = m.stacks / memory_dies;
   h.channels_per_stack = m.channels_per_stack;
   h.pseudo_channels_per_channel = m.pseudo_channels_per_channel;
   h.bank_groups = m.bank_groups;
@@ -22,7 +22,7 @@ hbm::HbmConfig hbm_config_from(const config::ChipConfig& chip) {
   h.data_rate_bits_per_s = m.data_rate * 8;  // the config keeps bytes/s per pin
   h.row_bytes = m.row_size;
   h.interleave_bytes = m.interleave;
-  h.capacity_bytes = m.capacity;
+  h.capacity_bytes = m.capacity / static_cast<std::uint64_t>(memory_dies);
   h.access_latency = ps(m.access_latency);
   h.write_queue_depth = m.write_queue_depth;
   h.refresh_mode =
@@ -90,14 +90,59 @@ void check_replayable(const trace::Trace& trace, const config::ChipConfig& chip)
                       chip.name, dtype_name(d), dtype_name(d)));
 }
 
+namespace {
+
+// The die-to-die link of one direction between two memory dies.
+fabric::LinkSpec die_link_spec(const config::ChipConfig& chip) {
+  const config::DieToDieConfig& d = chip.die_to_die;
+  fabric::LinkSpec spec;
+  spec.technology = "die_to_die";
+  spec.lanes = 1;
+  spec.lane_bandwidth = d.bandwidth;
+  spec.latency = seconds_to_picos(d.latency);
+  const auto payload = static_cast<std::uint32_t>(d.packet_payload);
+  const auto header = static_cast<std::uint32_t>(d.packet_header);
+  spec.packet = fabric::PacketFormat{payload, header, payload, header, 1.0};
+  return spec;
+}
+
+constexpr Picos kDieLinkBucket = 20 * kPicosPerNs;  // as the L2's ledger
+
+}  // namespace
+
 Platform::Platform(const config::ChipConfig& chip, PlatformOptions options)
     : chip_(chip), options_(options) {
-  hbm::HbmConfig hc = hbm_config_from(chip_);
-  hc.validate();
-  hbm_ = std::make_unique<hbm::HbmModel>(hc);
-  l2_ = std::make_unique<l2::L2Cache>(
-      l2::L2Params{chip_.l2.size, chip_.l2.bandwidth, seconds_to_picos(chip_.l2.hit_latency)},
-      *hbm_);
+  const int memory_dies = chip_.die_to_die.memory_die_count();
+  const l2::L2Params l2_params{chip_.l2.size, chip_.l2.bandwidth,
+                               seconds_to_picos(chip_.l2.hit_latency)};
+  if (memory_dies == 1) {
+    hbm::HbmConfig hc = hbm_config_from(chip_);
+    hc.validate();
+    memories_.push_back(std::make_unique<hbm::HbmModel>(hc));
+    l2_ = std::make_unique<l2::L2Cache>(l2_params, *memories_.front());
+  } else {
+    // Units are split evenly over the compute dies, compute dies evenly over the memory dies
+    // (the config loader checked the divisions); memory is interleaved over the memory dies.
+    hbm::HbmConfig hc = hbm_config_from(chip_, memory_dies);
+    hc.validate();
+    l2::DieRouting routing;
+    routing.interleave = hbm::DieInterleave(memory_dies, chip_.die_to_die.interleave);
+    routing.latency = seconds_to_picos(chip_.die_to_die.latency);
+    const int per_memory_die = chip_.compute.units / memory_dies;
+    for (int u = 0; u < chip_.compute.units; ++u) routing.unit_die.push_back(u / per_memory_die);
+    for (int d = 0; d < memory_dies; ++d) {
+      memories_.push_back(std::make_unique<hbm::HbmModel>(hc));
+      routing.memories.push_back(memories_.back().get());
+    }
+    const fabric::LinkSpec spec = die_link_spec(chip_);
+    for (int from = 0; from < memory_dies; ++from)
+      for (int to = 0; to < memory_dies; ++to) {
+        links_.push_back(from == to ? nullptr
+                                    : std::make_unique<fabric::DieLink>(spec, kDieLinkBucket));
+        routing.links.push_back(links_.back().get());
+      }
+    l2_ = std::make_unique<l2::L2Cache>(l2_params, std::move(routing));
+  }
   const sm::SmParams params = sm_params_from(chip_, options_.quantum);
   std::vector<sm::SmModel*> raw;
   for (int i = 0; i < chip_.compute.units; ++i) {
@@ -110,10 +155,14 @@ Platform::Platform(const config::ChipConfig& chip, PlatformOptions options)
                                               seconds_to_picos(chip_.compute.cta_launch_latency));
   if (timeline::Recorder* tl = options_.timeline) {
     tl->set_units(chip_.compute.units);
-    tl->set_hbm(hbm_->pseudo_channel_count(), hc.pseudo_channels_per_channel,
+    // One HBM track per pseudo-channel of every memory die, die after die.
+    const hbm::HbmConfig& hc = memories_.front()->config();
+    const int per_die = memories_.front()->pseudo_channel_count();
+    tl->set_hbm(per_die * static_cast<int>(memories_.size()), hc.pseudo_channels_per_channel,
                 hc.banks_per_pseudo_channel(), hc.refresh_mode == hbm::RefreshMode::kPerBank);
     tl->set_l2(chip_.l2.bandwidth);
-    hbm_->set_timeline(tl);
+    for (std::size_t d = 0; d < memories_.size(); ++d)
+      memories_[d]->set_timeline(tl, static_cast<int>(d) * per_die);
     l2_->set_timeline(tl);
     for (auto& u : units_) u->set_timeline(tl);
   }
@@ -149,12 +198,26 @@ RunResult Platform::run(const trace::Trace& trace) {
     r.unit_total.load_wait += s.load_wait;
   }
   r.l2 = l2_->stats();
-  r.l2_bytes = l2_->ledger().total_bytes();
+  r.l2_bytes = l2_->total_bytes();
   r.l2_bandwidth = chip_.l2.bandwidth;
-  r.hbm = hbm_->stats();
-  r.hbm_peak = hbm_->config().peak_bandwidth();
-  r.hbm_pseudo_channels = hbm_->pseudo_channel_count();
-  r.hbm_where_peak_went = hbm_->where_peak_went(r.total);
+  std::vector<const hbm::HbmModel*> memories;
+  for (const auto& m : memories_) {
+    r.hbm += m->stats();
+    r.hbm_peak += m->config().peak_bandwidth();
+    r.hbm_pseudo_channels += m->pseudo_channel_count();
+    memories.push_back(m.get());
+  }
+  r.hbm_where_peak_went = hbm::HbmModel::where_peak_went(memories, r.total);
+  DieToDieResult& d2d = r.die_to_die;
+  d2d.dies = chip_.die_to_die.dies;
+  d2d.memory_dies = static_cast<int>(memories_.size());
+  d2d.link_bandwidth = d2d.memory_dies > 1 ? chip_.die_to_die.bandwidth : 0;
+  for (std::size_t i = 0; i < links_.size(); ++i)
+    if (links_[i])
+      d2d.links.push_back({static_cast<int>(i) / d2d.memory_dies,
+                           static_cast<int>(i) % d2d.memory_dies, links_[i]->stats()});
+  d2d.near_bytes = r.l2.near_bytes;
+  d2d.far_bytes = r.l2.far_bytes;
   r.totals = trace::summarize(trace);
   r.simulated_events = sc_core::sc_delta_count();
   if (options_.timeline)

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "models/fabric/die_link.hpp"
 #include "models/hbm/hbm_model.hpp"
 #include "models/l2/l2_cache.hpp"
 #include "models/platform/cta_scheduler.hpp"
@@ -24,6 +25,18 @@ struct PlatformOptions {
   timeline::Recorder* timeline = nullptr;  // records the run when set (sim/timeline)
 };
 
+// Multi-die packages: how much of the units' traffic crossed, and what each link carried.
+struct DieToDieResult {
+  int dies = 1, memory_dies = 1;
+  double link_bandwidth = 0;  // bytes/s per direction, each link
+  struct Link {
+    int from = 0, to = 0;
+    fabric::DieLinkStats stats;
+  };
+  std::vector<Link> links;
+  std::uint64_t near_bytes = 0, far_bytes = 0;  // unit reads and writes by home die
+};
+
 struct RunResult {
   std::string chip;
   Picos total = 0;  // from the first launch to the end of the last kernel
@@ -38,12 +51,14 @@ struct RunResult {
   double hbm_peak = 0;  // bytes/s
   int hbm_pseudo_channels = 0;
   std::string hbm_where_peak_went;
+  DieToDieResult die_to_die;
   trace::TraceTotals totals;
   std::uint64_t simulated_events = 0;  // SystemC delta cycles, a proxy for work done
 };
 
-// The HBM model's parameters from a chip config.
-hbm::HbmConfig hbm_config_from(const config::ChipConfig& chip);
+// The HBM model's parameters from a chip config: the whole memory, or with `memory_dies` > 1 the
+// stacks and capacity of one memory die.
+hbm::HbmConfig hbm_config_from(const config::ChipConfig& chip, int memory_dies = 1);
 sm::SmParams sm_params_from(const config::ChipConfig& chip, Picos quantum);
 
 // Checks that `trace` can run on `chip` (family, dtypes, occupancy, streams); throws UserError.
@@ -59,7 +74,8 @@ class Platform {
   config::ChipConfig chip_;
   PlatformOptions options_;
   SimContext context_;  // first member after the config: built before the modules, freed after
-  std::unique_ptr<hbm::HbmModel> hbm_;
+  std::vector<std::unique_ptr<hbm::HbmModel>> memories_;  // one per memory die
+  std::vector<std::unique_ptr<fabric::DieLink>> links_;   // [from * dies + to]; null diagonal
   std::unique_ptr<l2::L2Cache> l2_;
   std::vector<std::unique_ptr<sm::SmModel>> units_;
   std::unique_ptr<CtaScheduler> scheduler_;

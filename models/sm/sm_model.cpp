@@ -255,7 +255,7 @@ Picos SmModel::run_stream(CtaRun& run, std::size_t stream) {
         const l2::BoxAccess box = box_at(op.load.box);
         const std::uint64_t bytes = box.bytes();
         const Picos issue = admit_load(t, bytes);
-        const Picos landed = l2_.read(box, issue, op.load.multicast);
+        const Picos landed = l2_.read(box, issue, op.load.multicast, index_);
         inflight_.emplace(landed, bytes);
         inflight_bytes_ += bytes;
         auto& st = stages[stage_of(op.load.stage_base)];
@@ -335,7 +335,7 @@ Picos SmModel::run_stream(CtaRun& run, std::size_t stream) {
       }
       case Opcode::kTileStore: {
         const l2::BoxAccess box = box_at(op.store.box);
-        const Picos accepted = l2_.write(box, t);
+        const Picos accepted = l2_.write(box, t, index_);
         stores_done = std::max(stores_done, accepted);
         if (timeline_) timeline_->sm_phase(index_, timeline::SmPhase::kStore, t, accepted);
         stats_.store_bytes += box.bytes();

@@ -68,12 +68,39 @@ fs::path resolve_config(const std::string& name_or_path, const fs::path& dir, co
 
 namespace {
 
+// A multi-die package must split its units, L2 slices and HBM stacks evenly among the dies.
+template <typename Where>
+void check_dies(const ChipConfig& c, const Where& where, std::vector<std::string>& errors) {
+  const DieToDieConfig& d = c.die_to_die;
+  const int mem = d.memory_die_count();
+  const std::string mem_key = d.memory_dies > 0 ? "die_to_die.memory_dies" : "die_to_die.dies";
+  const auto need = [&](bool ok, const std::string& key, const std::string& what) {
+    if (!ok) errors.push_back(fmt::format("{}: {}: {}", where(key), key, what));
+  };
+  need(d.dies % mem == 0, "die_to_die.memory_dies",
+       fmt::format("{} compute dies cannot be grouped evenly over {} memory dies", d.dies, mem));
+  need(c.compute.units % d.dies == 0, "die_to_die.dies",
+       fmt::format("compute.units ({}) is not divisible by {} dies", c.compute.units, d.dies));
+  need(c.memory.stacks % mem == 0, mem_key,
+       fmt::format("memory.stacks ({}) is not divisible by {} memory dies", c.memory.stacks, mem));
+  need(c.l2.slices % mem == 0, mem_key,
+       fmt::format("l2.slices ({}) is not divisible by {} memory dies", c.l2.slices, mem));
+  if (mem > 1) {
+    need(d.bandwidth > 0, "die_to_die.bandwidth",
+         fmt::format("must be above 0 with {} memory dies", mem));
+    need(c.memory.interleave > 0 && d.interleave % c.memory.interleave == 0,
+         "die_to_die.interleave",
+         fmt::format("{} B is not a multiple of memory.interleave ({} B)", d.interleave,
+                     c.memory.interleave));
+  }
+}
+
 // Checks that involve more than one key; each names the key and where it was set.
 void check_consistency(const ChipConfig& c, const LoadedParams& p) {
   std::vector<std::string> errors;
   auto where = [&](const std::string& key) {
     const ParamValue* v = p.find(key);
-    return v ? v->origin.describe() : p.file.string();
+    return v && !v->is_default ? v->origin.describe() : p.file.string();
   };
   if (c.compute.max_smem_per_cta > c.compute.smem_per_unit)
     errors.push_back(fmt::format("{}: compute.max_smem_per_cta exceeds compute.smem_per_unit",
@@ -92,6 +119,7 @@ void check_consistency(const ChipConfig& c, const LoadedParams& p) {
   if (c.memory.row_size < burst)
     errors.push_back(
         fmt::format("{}: memory.row_size is smaller than one burst", where("memory.row_size")));
+  check_dies(c, where, errors);
   if (!errors.empty()) {
     std::string msg = fmt::format("invalid chip config {}:", p.file.string());
     for (const auto& e : errors) msg += "\n  " + e;

@@ -86,10 +86,18 @@ struct LinkConfig {
   double bidirectional_bandwidth() const { return 2.0 * links * link_bandwidth; }
 };
 
+// Multi-die packages: compute dies share one address space interleaved over the memory dies (the
+// dies that own HBM stacks and their memory-side cache); a unit's access to memory homed on another
+// memory die crosses a die-to-die link (models/fabric/die_link.hpp, docs/fabric.md).
 struct DieToDieConfig {
-  int dies = 1;
-  double bandwidth = 0;  // B/s per direction
-  double latency = 0;
+  int dies = 1;          // compute dies; units are split evenly among them
+  int memory_dies = 0;   // dies owning HBM and L2; compute dies group evenly over them (0: = dies)
+  double bandwidth = 0;  // B/s per direction, between each pair of memory dies
+  double latency = 0;    // added to an access that crosses
+  std::uint64_t interleave = 4096;    // bytes on one memory die before the next
+  std::uint64_t packet_payload = 64;  // data bytes per link packet
+  std::uint64_t packet_header = 16;   // overhead bytes per packet (header, CRC, framing)
+  int memory_die_count() const { return memory_dies > 0 ? memory_dies : dies; }
 };
 
 struct PcieConfig {

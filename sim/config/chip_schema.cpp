@@ -414,15 +414,46 @@ void links(std::vector<Binding<ChipConfig>>& r) {
       .unit(U::kBandwidth)
       .dflt("0 B/s")
       .min(0)
-      .desc("die-to-die bandwidth per direction")
+      .desc("die-to-die link bandwidth per direction, between each pair of memory dies")
       .store(field([](ChipConfig & c) -> auto& { return c.die_to_die.bandwidth; }));
   P(r, "die_to_die.latency", T::kQuantity)
       .unit(U::kTime)
       .dflt("0 ns")
       .min(0)
       .max(1e-4)
-      .desc("added latency when crossing dies")
+      .desc("latency added once to an access that crosses dies (request and response together)")
       .store(field([](ChipConfig & c) -> auto& { return c.die_to_die.latency; }));
+  P(r, "die_to_die.memory_dies", T::kInt)
+      .dflt("0")
+      .min(0)
+      .max(16)
+      .desc(
+          "dies that own HBM stacks and the L2 (memory-side) slices in front of them; compute dies "
+          "group evenly over them (0: every compute die owns memory)")
+      .store(field([](ChipConfig & c) -> auto& { return c.die_to_die.memory_dies; }));
+  P(r, "die_to_die.interleave", T::kQuantity)
+      .unit(U::kSize)
+      .dflt("4 KiB")
+      .min(32)
+      .max(1 << 30)
+      .desc(
+          "address interleave across memory dies: bytes on one die before the next (a multiple of "
+          "memory.interleave)")
+      .store(field([](ChipConfig & c) -> auto& { return c.die_to_die.interleave; }));
+  P(r, "die_to_die.packet_payload", T::kQuantity)
+      .unit(U::kSize)
+      .dflt("64 B")
+      .min(1)
+      .max(4096)
+      .desc("data bytes per die-to-die packet")
+      .store(field([](ChipConfig & c) -> auto& { return c.die_to_die.packet_payload; }));
+  P(r, "die_to_die.packet_header", T::kQuantity)
+      .unit(U::kSize)
+      .dflt("16 B")
+      .min(0)
+      .max(4096)
+      .desc("overhead bytes per die-to-die packet (header, CRC, framing)")
+      .store(field([](ChipConfig & c) -> auto& { return c.die_to_die.packet_header; }));
   P(r, "pcie.generation", T::kInt).required().min(1).max(7).desc("PCIe generation").store(field([
   ](ChipConfig & c) -> auto& { return c.pcie.generation; }));
   P(r, "pcie.lanes", T::kInt).required().min(1).max(32).desc("PCIe lanes").store(field([

@@ -14,6 +14,40 @@ double RunReport::utilisation_of(const std::string& unit) const {
   return 0;
 }
 
+namespace {
+
+double far_fraction(const platform::DieToDieResult& d) {
+  const double all = static_cast<double>(d.near_bytes + d.far_bytes);
+  return all > 0 ? static_cast<double>(d.far_bytes) / all : 0;
+}
+
+// Counters of the die-to-die links (multi-die packages only).
+nlohmann::ordered_json die_to_die_json(const platform::DieToDieResult& d, double active_s) {
+  nlohmann::ordered_json links = nlohmann::ordered_json::array();
+  for (const auto& l : d.links)
+    links.push_back(
+        {{"from", l.from},
+         {"to", l.to},
+         {"transfers", l.stats.transfers},
+         {"data_bytes", l.stats.data_bytes},
+         {"wire_bytes", l.stats.wire_bytes},
+         {"busy_s", picos_to_seconds(l.stats.busy)},
+         {"stall_s", picos_to_seconds(l.stats.stall)},  // summed over transfers
+         {"mean_wait_s", l.stats.transfers > 0 ? picos_to_seconds(l.stats.stall) /
+                                                     static_cast<double>(l.stats.transfers)
+                                               : 0.0},
+         {"utilisation", active_s > 0 ? picos_to_seconds(l.stats.busy) / active_s : 0}});
+  return {{"dies", d.dies},
+          {"memory_dies", d.memory_dies},
+          {"link_bandwidth_bytes_per_s", d.link_bandwidth},
+          {"near_bytes", d.near_bytes},
+          {"far_bytes", d.far_bytes},
+          {"far_fraction", far_fraction(d)},
+          {"links", links}};
+}
+
+}  // namespace
+
 RunReport make_report(const platform::RunResult& r, const std::string& workload, double flops) {
   RunReport rep;
   rep.raw = r;
@@ -47,6 +81,13 @@ RunReport make_report(const platform::RunResult& r, const std::string& workload,
                      {"sfu", frac(r.unit_total.sfu_busy)},
                      {"l2", std::min(1.0, rep.l2_bw / r.l2_bandwidth)},
                      {"hbm", std::min(1.0, rep.hbm_bw / r.hbm_peak)}};
+  const platform::DieToDieResult& d2d = r.die_to_die;
+  if (d2d.memory_dies > 1) {
+    // The busiest direction of the busiest die-to-die link.
+    Picos busiest_link = 0;
+    for (const auto& l : d2d.links) busiest_link = std::max(busiest_link, l.stats.busy);
+    rep.utilisation.push_back({"d2d", std::min(1.0, picos_to_seconds(busiest_link) / active)});
+  }
   rep.unit_occupancy = frac(r.unit_total.resident_time);
   const double reads =
       static_cast<double>(r.l2.read_hits + r.l2.read_misses + r.l2.inflight_merges);
@@ -67,6 +108,7 @@ RunReport make_report(const platform::RunResult& r, const std::string& workload,
                      : busiest.unit == "hbm"  ? "HBM bandwidth"
                      : busiest.unit == "l2"   ? "L2 bandwidth"
                      : busiest.unit == "sfu"  ? "SFU (exp/softmax)"
+                     : busiest.unit == "d2d"  ? "die-to-die link"
                                               : "vector ALUs";
   } else if (rep.unit_occupancy < 0.6) {
     rep.bottleneck = "parallelism (too few CTAs / tail)";
@@ -82,6 +124,8 @@ RunReport make_report(const platform::RunResult& r, const std::string& workload,
       tail > 0 && rep.waves > 1 ? fmt::format(" (last {:.0f}% full)", 100 * tail) : ""));
   ev.push_back(fmt::format("launch {:.0f}% of time", 100 * launch_share));
   ev.push_back(fmt::format("L2 hit rate {:.0f}%", 100 * rep.l2_hit_rate));
+  if (d2d.memory_dies > 1)
+    ev.push_back(fmt::format("{:.0f}% of unit traffic crossed dies", 100 * far_fraction(d2d)));
   rep.evidence = fmt::format("{}", fmt::join(ev, ", "));
   return rep;
 }
@@ -99,62 +143,66 @@ nlohmann::ordered_json RunReport::to_json() const {
                        {"ctas_per_unit", k.ctas_per_unit},
                        {"waves", k.waves}});
   const auto& h = raw.hbm;
-  return {{"chip", chip},
-          {"workload", workload},
-          {"latency_s", latency_s},
-          {"kernel_s", kernel_s},
-          {"launch_s", launch_s},
-          {"flops", flops},
-          {"tflops", tflops},
-          {"counted_bytes", counted_bytes},
-          {"counted_bytes_per_s", latency_s > 0 ? counted_bytes / latency_s : 0.0},
-          {"bandwidth",
-           {{"hbm_bytes", hbm_bytes},
-            {"hbm_bytes_per_s", hbm_bw},
-            {"hbm_peak_bytes_per_s", hbm_peak},
-            {"l2_bytes", l2_bytes},
-            {"l2_bytes_per_s", l2_bw}}},
-          {"utilisation", util},
-          {"clock_hz", power.clock_hz},
-          {"power",
-           {{"modelled", power.modelled},
-            {"limited", power.limited},
-            {"watts", power.power_w},
-            {"unlimited_watts", power.unlimited_w},
-            {"max_clock_hz", power.max_clock_hz}}},
-          {"unit_occupancy", unit_occupancy},
-          {"ctas", ctas},
-          {"ctas_per_unit", ctas_per_unit},
-          {"waves", waves},
-          {"bottleneck", bottleneck},
-          {"evidence", evidence},
-          {"kernels", kernels},
-          {"components",
-           {{"l2",
-             {{"read_hits", raw.l2.read_hits},
-              {"read_misses", raw.l2.read_misses},
-              {"inflight_merges", raw.l2.inflight_merges},
-              {"hit_bytes", raw.l2.hit_bytes},
-              {"miss_bytes", raw.l2.miss_bytes},
-              {"write_bytes", raw.l2.write_bytes},
-              {"evictions", raw.l2.evictions}}},
-            {"hbm",
-             {{"bytes_read", h.bytes_read},
-              {"bytes_written", h.bytes_written},
-              {"activates", h.activates},
-              {"row_hits", h.row_hits},
-              {"row_misses", h.row_misses},
-              {"row_conflicts", h.row_conflicts},
-              {"refreshes", h.refreshes},
-              {"read_write_turnarounds", h.read_write_turnarounds},
-              {"where_peak_went", hbm_where_peak_went}}},
-            {"units",
-             {{"tensor_busy_s", picos_to_seconds(raw.unit_total.tensor_busy)},
-              {"vector_busy_s", picos_to_seconds(raw.unit_total.vector_busy)},
-              {"sfu_busy_s", picos_to_seconds(raw.unit_total.sfu_busy)},
-              {"load_wait_s", picos_to_seconds(raw.unit_total.load_wait)},
-              {"load_bytes", raw.unit_total.load_bytes},
-              {"store_bytes", raw.unit_total.store_bytes}}}}}};
+  nlohmann::ordered_json out = {
+      {"chip", chip},
+      {"workload", workload},
+      {"latency_s", latency_s},
+      {"kernel_s", kernel_s},
+      {"launch_s", launch_s},
+      {"flops", flops},
+      {"tflops", tflops},
+      {"counted_bytes", counted_bytes},
+      {"counted_bytes_per_s", latency_s > 0 ? counted_bytes / latency_s : 0.0},
+      {"bandwidth",
+       {{"hbm_bytes", hbm_bytes},
+        {"hbm_bytes_per_s", hbm_bw},
+        {"hbm_peak_bytes_per_s", hbm_peak},
+        {"l2_bytes", l2_bytes},
+        {"l2_bytes_per_s", l2_bw}}},
+      {"utilisation", util},
+      {"clock_hz", power.clock_hz},
+      {"power",
+       {{"modelled", power.modelled},
+        {"limited", power.limited},
+        {"watts", power.power_w},
+        {"unlimited_watts", power.unlimited_w},
+        {"max_clock_hz", power.max_clock_hz}}},
+      {"unit_occupancy", unit_occupancy},
+      {"ctas", ctas},
+      {"ctas_per_unit", ctas_per_unit},
+      {"waves", waves},
+      {"bottleneck", bottleneck},
+      {"evidence", evidence},
+      {"kernels", kernels},
+      {"components",
+       {{"l2",
+         {{"read_hits", raw.l2.read_hits},
+          {"read_misses", raw.l2.read_misses},
+          {"inflight_merges", raw.l2.inflight_merges},
+          {"hit_bytes", raw.l2.hit_bytes},
+          {"miss_bytes", raw.l2.miss_bytes},
+          {"write_bytes", raw.l2.write_bytes},
+          {"evictions", raw.l2.evictions}}},
+        {"hbm",
+         {{"bytes_read", h.bytes_read},
+          {"bytes_written", h.bytes_written},
+          {"activates", h.activates},
+          {"row_hits", h.row_hits},
+          {"row_misses", h.row_misses},
+          {"row_conflicts", h.row_conflicts},
+          {"refreshes", h.refreshes},
+          {"read_write_turnarounds", h.read_write_turnarounds},
+          {"where_peak_went", hbm_where_peak_went}}},
+        {"units",
+         {{"tensor_busy_s", picos_to_seconds(raw.unit_total.tensor_busy)},
+          {"vector_busy_s", picos_to_seconds(raw.unit_total.vector_busy)},
+          {"sfu_busy_s", picos_to_seconds(raw.unit_total.sfu_busy)},
+          {"load_wait_s", picos_to_seconds(raw.unit_total.load_wait)},
+          {"load_bytes", raw.unit_total.load_bytes},
+          {"store_bytes", raw.unit_total.store_bytes}}}}}};
+  if (raw.die_to_die.memory_dies > 1)
+    out["components"]["die_to_die"] = die_to_die_json(raw.die_to_die, kernel_s);
+  return out;
 }
 
 std::string to_table(const RunReport& r) {
@@ -183,6 +231,19 @@ std::string to_table(const RunReport& r) {
   t.add_row(
       {"CTAs", fmt::format("{} ({} per unit, {:.2f} waves)", r.ctas, r.ctas_per_unit, r.waves)});
   t.add_row({"units occupied", fmt::format("{:.1f}%", 100 * r.unit_occupancy)});
+  if (const auto& d = r.raw.die_to_die; d.memory_dies > 1) {
+    std::uint64_t data = 0, transfers = 0;
+    Picos stall = 0;
+    for (const auto& l : d.links)
+      data += l.stats.data_bytes, stall += l.stats.stall, transfers += l.stats.transfers;
+    t.add_row({"die-to-die",
+               fmt::format("{:.1f}% of unit traffic crossed ({:.2f} GB over {} links of {:.2f} "
+                           "TB/s per direction), busiest link {:.1f}%, a transfer waited {:.0f} ns "
+                           "for its link on average",
+                           100 * far_fraction(d), data / 1e9, d.links.size(),
+                           d.link_bandwidth / 1e12, 100 * r.utilisation_of("d2d"),
+                           transfers > 0 ? picos_to_seconds(stall) * 1e9 / transfers : 0.0)});
+  }
   t.add_row({"bottleneck", r.bottleneck});
   std::string out = t.to_text(true);
   out += "evidence: " + r.evidence + "\n";
