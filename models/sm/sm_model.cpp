@@ -121,7 +121,7 @@ struct SmModel::CtaRun {
     for (std::size_t i = 0; i < blocked.size(); ++i) {
       if (blocked[i].on == Barrier::kNone || !holds(blocked[i])) continue;
       blocked[i].on = Barrier::kNone;
-      wake[i].notify(sc_core::SC_ZERO_TIME);
+      wake[i].notify();
     }
   }
 };
