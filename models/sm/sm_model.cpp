@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
 
 #include "sim/common/error.hpp"
 #include "sim/timeline/recorder.hpp"
@@ -89,8 +90,40 @@ struct SmModel::CtaRun {
   int open_stage = -1;                            // the producer's fill still taking loads
   std::uint32_t consumers = 1;  // streams that WAIT_FULL: each must RELEASE a fill
   std::size_t streams_left = 0;
-  Picos end = 0;               // latest stream end or store acceptance
-  sc_core::sc_event progress;  // a fill completed or a stage was released
+  Picos end = 0;  // latest stream end or store acceptance
+
+  // A stream blocked at a barrier: which one, and for which fill. When another stream makes
+  // progress only the streams whose barrier now holds are woken (each has its own event).
+  enum class Barrier { kNone, kFull, kEmpty };
+  struct Blocked {
+    Barrier on = Barrier::kNone;
+    std::size_t stage = 0;
+    std::uint32_t fill = 0;
+  };
+  std::vector<Blocked> blocked;        // per stream
+  std::deque<sc_core::sc_event> wake;  // per stream (events cannot move, so not a vector)
+
+  // Fill `fill` of stage `s` is complete (its loads may still be landing).
+  bool full(std::size_t s, std::uint32_t fill) const {
+    return stages[s].opened > fill && stages[s].closed;
+  }
+  // Every consumer has released the fills of stage `s` before `fill`.
+  bool empty(std::size_t s, std::uint32_t fill) const {
+    return stages[s].released >= fill * consumers;
+  }
+  bool holds(const Blocked& b) const {
+    return b.on == Barrier::kFull ? full(b.stage, b.fill) : empty(b.stage, b.fill);
+  }
+  // Wakes the blocked streams whose barrier holds now. The conditions only ever become true (a
+  // stage is refilled only after its waiting consumers released it), so a woken stream's
+  // barrier still holds when it runs.
+  void wake_ready() {
+    for (std::size_t i = 0; i < blocked.size(); ++i) {
+      if (blocked[i].on == Barrier::kNone || !holds(blocked[i])) continue;
+      blocked[i].on = Barrier::kNone;
+      wake[i].notify();
+    }
+  }
 };
 
 void SmModel::launch(const trace::Kernel& kernel, const trace::Cta& cta, Picos start) {
@@ -108,6 +141,8 @@ void SmModel::launch(const trace::Kernel& kernel, const trace::Cta& cta, Picos s
   run->stages.resize(std::max<std::uint32_t>(kernel.num_stages, 1));
   run->waits.assign(cta.streams.size(), std::vector<std::uint32_t>(run->stages.size(), 0));
   run->streams_left = cta.streams.size();
+  run->blocked.resize(cta.streams.size());
+  run->wake.resize(cta.streams.size());
   if (run->multi) {
     std::uint32_t consumers = 0;
     for (const auto& stream : cta.streams)
@@ -218,26 +253,23 @@ Picos SmModel::run_stream(CtaRun& run, std::size_t stream) {
   std::vector<LoopFrame> loops;
   const double cycle_ps = 1e12 / params_.clock_hz;
   auto& stages = run.stages;
-  // Blocks this stream (in simulated time) until `ready()` holds; other streams of the CTA
-  // signal progress.
-  // The condition is checked again after the timed catch-up wait: progress notified during that
-  // wait would otherwise be missed and the stream would sleep forever (seen on B200 timings).
-  auto block_until = [&](auto ready) {
-    while (!ready()) {
-      if (t > now) {
-        now = sync_to(t);
-        continue;
-      }
-      sc_core::wait(run.progress);
-      now = now_picos();
-      t = std::max(t, now);
-    }
+  // Blocks this stream until fill `fill` of stage `s` is full or empty (`on`). It sleeps at the
+  // present simulated time without first catching up with its own run-ahead time `t`: what it
+  // waits for is a fill or a release, whose time the barrier itself carries (landed loads,
+  // released_at), so a timed wait before it would only cost a context switch.
+  auto block_until = [&](CtaRun::Barrier on, std::size_t s, std::uint32_t fill) {
+    const CtaRun::Blocked b{on, s, fill};
+    if (run.holds(b)) return;
+    run.blocked[stream] = b;
+    sc_core::wait(run.wake[stream]);
+    now = now_picos();
+    t = std::max(t, now);
   };
   auto close_open_fill = [&] {
     if (run.open_stage >= 0) {
       stages[run.open_stage].closed = true;
       run.open_stage = -1;
-      run.progress.notify(sc_core::SC_ZERO_TIME);
+      run.wake_ready();
     }
   };
 
@@ -271,7 +303,7 @@ Picos SmModel::run_stream(CtaRun& run, std::size_t stream) {
         auto& st = stages[s];
         if (run.multi) {
           const std::uint32_t fill = run.waits[stream][s]++;
-          block_until([&] { return st.opened > fill && st.closed; });
+          block_until(CtaRun::Barrier::kFull, s, fill);
         }
         if (st.ready > t) {
           stats_.load_wait += st.ready - t;
@@ -286,7 +318,7 @@ Picos SmModel::run_stream(CtaRun& run, std::size_t stream) {
         const std::size_t s = stage_of(op.stage.stage_base);
         auto& st = stages[s];
         const std::uint32_t fill = st.opened;
-        block_until([&] { return st.released >= fill * run.consumers; });
+        block_until(CtaRun::Barrier::kEmpty, s, fill);
         if (fill > 0) t = std::max(t, st.released_at);
         ++st.opened;
         st.closed = false;
@@ -298,7 +330,7 @@ Picos SmModel::run_stream(CtaRun& run, std::size_t stream) {
         auto& st = stages[stage_of(op.stage.stage_base)];
         ++st.released;
         st.released_at = std::max(st.released_at, t);
-        run.progress.notify(sc_core::SC_ZERO_TIME);
+        run.wake_ready();
         break;
       }
       case Opcode::kMma: {
