@@ -6,6 +6,14 @@
 #include "sim/common/error.hpp"
 
 namespace xpusim::sm {
+
+// Each stream runs on its own SystemC coroutine stack. AddressSanitizer's redzones make frames
+// several times larger, so sanitizer builds give the coroutines more room (docs/hardening.md).
+#if defined(__SANITIZE_ADDRESS__)
+constexpr std::size_t kSlotStackBytes = 0x40000;
+#else
+constexpr std::size_t kSlotStackBytes = 0x8000;
+#endif
 namespace {
 
 using trace::Opcode;
@@ -129,7 +137,7 @@ void SmModel::assign(const Job& job) {
   slot->busy = true;
   slot->job = job;
   sc_core::sc_spawn_options opts;
-  opts.set_stack_size(0x8000);
+  opts.set_stack_size(kSlotStackBytes);
   sc_core::sc_spawn([this, slot] { slot_loop(slot); }, nullptr, &opts);
 }
 
