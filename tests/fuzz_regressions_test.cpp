@@ -77,6 +77,10 @@ TEST(FuzzRegressions, EntryPointsAcceptGoodAndRejectBadInputs) {
   EXPECT_EQ(xpusim::fuzzing::fuzz_workload("gemm\n256x0x256", target), Outcome::kRejected);
   EXPECT_EQ(xpusim::fuzzing::fuzz_workload("stream fp32\ntriad 4096", target), Outcome::kAccepted);
   EXPECT_EQ(xpusim::fuzzing::fuzz_workload("stream\ntriad 0", target), Outcome::kRejected);
+  // 2^20 sequences is the most a problem holds (each has its own length entries).
+  EXPECT_EQ(xpusim::fuzzing::fuzz_workload(
+                "attention\nbatch=1048577,heads=1,head_dim=64,seq_q=64,seq_kv=64", target),
+            Outcome::kRejected);
   EXPECT_EQ(xpusim::fuzzing::fuzz_trace("not a trace"), Outcome::kRejected);
   EXPECT_EQ(xpusim::fuzzing::fuzz_trace("XPUTRACE"), Outcome::kRejected);
 
@@ -88,6 +92,11 @@ TEST(FuzzRegressions, EntryPointsAcceptGoodAndRejectBadInputs) {
             Outcome::kAccepted);
   EXPECT_EQ(xpusim::fuzzing::fuzz_config("name: fuzz_chip\ndisplay_name: Fuzz\nbase: fuzz_base\n" +
                                              base + "#@set\ncompute.units=0\n",
+                                         scratch.path()),
+            Outcome::kRejected);
+  // An integer key without a maximum of its own still has the int range's (was UB: 1e11 -> int).
+  EXPECT_EQ(xpusim::fuzzing::fuzz_config("name: fuzz_chip\ndisplay_name: Fuzz\nbase: fuzz_base\n" +
+                                             base + "#@set\ncompute.max_ctas_per_unit=2147483648\n",
                                          scratch.path()),
             Outcome::kRejected);
 }

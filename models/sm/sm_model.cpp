@@ -142,7 +142,10 @@ void SmModel::assign(const Job& job) {
 }
 
 void SmModel::slot_loop(Slot* slot) {
-  for (;;) {
+  // Not `for (;;)`: GCC would infer noreturn and have ASan call __asan_handle_no_return, which
+  // aborts on a SystemC coroutine stack (docs/hardening.md). The loop ends only with the
+  // simulation.
+  while (sc_core::sc_get_status() != sc_core::SC_STOPPED) {
     while (!slot->busy) sc_core::wait(slot->wake);
     const Job job = slot->job;
     const Picos end = run_stream(*job.run, job.stream);
