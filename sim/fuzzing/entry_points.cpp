@@ -33,6 +33,8 @@ namespace {
 // with the work and would make one input take up to seconds (the fuzzer wants thousands a second).
 constexpr double kMaxEmittedFlops = 1 << 30;
 constexpr std::uint64_t kMaxEmittedStreamElements = std::uint64_t{1} << 20;
+// A trace holds every CTA: a thin GEMM (245608219x1x2) is few FLOPs but 1.9 M CTAs and gigabytes.
+constexpr std::uint64_t kMaxEmittedCtas = std::uint64_t{1} << 16;
 
 // An internal contract broken: report and abort, so that libFuzzer (and gtest, as a death) keeps
 // the input.
@@ -187,7 +189,7 @@ Outcome fuzz_workload(std::string_view input, const KernelTarget& target) {
     switch (w.kind) {
       case run::WorkloadSpec::Kind::kGemm: {
         const gemm::GemmPlan plan = gemm::plan_gemm(w.gemm, target);
-        if (w.gemm.flops() <= kMaxEmittedFlops)
+        if (w.gemm.flops() <= kMaxEmittedFlops && plan.ctas <= kMaxEmittedCtas)
           check_emitted(gemm::emit_gemm_trace(w.gemm, plan, target));
         break;
       }
