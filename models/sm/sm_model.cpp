@@ -8,6 +8,14 @@
 #include "sim/timeline/recorder.hpp"
 
 namespace xpusim::sm {
+
+// Each stream runs on its own SystemC coroutine stack. AddressSanitizer's redzones make frames
+// several times larger, so sanitizer builds give the coroutines more room (docs/hardening.md).
+#if defined(__SANITIZE_ADDRESS__)
+constexpr std::size_t kSlotStackBytes = 0x40000;
+#else
+constexpr std::size_t kSlotStackBytes = 0x8000;
+#endif
 namespace {
 
 using trace::Opcode;
@@ -167,12 +175,15 @@ void SmModel::assign(const Job& job) {
   slot->busy = true;
   slot->job = job;
   sc_core::sc_spawn_options opts;
-  opts.set_stack_size(0x8000);
+  opts.set_stack_size(kSlotStackBytes);
   sc_core::sc_spawn([this, slot] { slot_loop(slot); }, nullptr, &opts);
 }
 
 void SmModel::slot_loop(Slot* slot) {
-  for (;;) {
+  // Not `for (;;)`: GCC would infer noreturn and have ASan call __asan_handle_no_return, which
+  // aborts on a SystemC coroutine stack (docs/hardening.md). The loop ends only with the
+  // simulation.
+  while (sc_core::sc_get_status() != sc_core::SC_STOPPED) {
     while (!slot->busy) sc_core::wait(slot->wake);
     const Job job = slot->job;
     const Picos end = run_stream(*job.run, job.stream);

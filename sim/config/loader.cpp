@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <set>
 
 #include "sim/common/error.hpp"
@@ -258,6 +259,11 @@ class LoaderImpl {
             msg += " (this key takes no unit)";
           return ctx.error(raw.origin, spec.path, msg);
         }
+        // Integer keys are stored in an int; a key without its own maximum still has that one.
+        if (std::abs(v.number) > std::numeric_limits<int>::max())
+          return ctx.error(
+              raw.origin, spec.path,
+              fmt::format("{} is too large (at most {})", s, std::numeric_limits<int>::max()));
         break;
       case ParamType::kNumber:
         if (!parse_number(s, v.number))

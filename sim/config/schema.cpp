@@ -54,6 +54,10 @@ void assign(double& field, const ParamValue& v) {
   field = v.number;
 }
 void assign(std::uint64_t& field, const ParamValue& v) {
+  // llround's result is unspecified beyond 2^63: such a value would be stored as garbage.
+  if (!(v.number >= 0 && v.number < 0x1p63))
+    throw UserError(
+        fmt::format("{}: {} does not fit in a 64-bit count", v.origin.describe(), v.number));
   field = static_cast<std::uint64_t>(std::llround(v.number));
 }
 void assign(std::string& field, const ParamValue& v) {

@@ -121,6 +121,7 @@ class ByteReader {
     if (length > kMaxStringBytes) fail_at(at, fmt::format("{} claims {} bytes", what, length));
     need(length, what);
     std::string s(data_.substr(pos_, length));
+    if (!is_valid_utf8(s)) fail_at(at, fmt::format("{} is not valid UTF-8 text", what));
     pos_ += length;
     return s;
   }

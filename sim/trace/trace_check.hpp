@@ -24,6 +24,9 @@ class TensorTable {
   std::map<std::uint64_t, std::uint64_t> end_by_base_;
 };
 
+// Names and descriptions are text: the JSON form can only hold valid UTF-8.
+bool is_valid_utf8(std::string_view text);
+
 // Kernel fields other than its CTAs.
 std::string check_kernel_header(const Kernel& kernel);
 std::string check_cta_count(std::uint64_t ctas, std::uint32_t cluster_size);

@@ -306,6 +306,8 @@ Trace read_trace_json(std::string_view text, std::string_view source) {
     doc = json::parse(text.begin(), text.end());
   } catch (const json::parse_error& e) {
     throw UserError(fmt::format("{}: byte {}: not valid JSON ({})", source, e.byte, e.what()));
+  } catch (const json::exception& e) {  // e.g. a number too large for a double (1e99999)
+    throw UserError(fmt::format("{}: not valid JSON ({})", source, e.what()));
   }
   JsonWalker w(source);
   const std::string root;

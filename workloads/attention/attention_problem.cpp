@@ -14,6 +14,9 @@
 namespace xpusim::attention {
 namespace {
 
+// Sequences per problem: each gets its own length entries, so a huge batch is memory, not a count.
+constexpr std::uint64_t kMaxBatch = std::uint64_t{1} << 20;
+
 std::string_view trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
@@ -258,10 +261,13 @@ AttentionProblem parse_attention_problem(std::string_view text) {
   p.seqlens_q = items.lengths("seq_q");
   p.seqlens_kv = items.lengths("seq_kv");
   std::size_t listed = std::max(p.seqlens_q.size(), p.seqlens_kv.size());
-  if (items.has("batch") || listed == 1)
+  if (items.has("batch") || listed == 1) {
     p.batch = items.number("batch");
-  else
+    if (p.batch > kMaxBatch)
+      items.fail(fmt::format("batch={} is too large (> {})", items.get("batch"), kMaxBatch));
+  } else {
     p.batch = listed;
+  }
   for (auto* lens : {&p.seqlens_q, &p.seqlens_kv}) {
     const char* key = lens == &p.seqlens_q ? "seq_q" : "seq_kv";
     if (lens->size() == 1) lens->assign(p.batch, lens->front());

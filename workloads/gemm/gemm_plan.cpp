@@ -189,14 +189,16 @@ void estimate(GemmPlan& p, const KernelTarget& t) {
   };
   p.first_wave_step = step_terms(first);
   const double out_e = p.split_k > 1 ? 4.0 : double(element_bytes(g.out));
-  double total = 0;
-  for (std::uint64_t done = 0; done < p.ctas; done += concurrent) {
-    std::uint64_t c = std::min(concurrent, p.ctas - done);
+  auto wave_seconds = [&](std::uint64_t c) {
     GemmPlan::StepTerms s = step_terms(c);
     double step = std::max({s.mma, s.dram, s.l2, s.pipeline});
-    total += kLoadLatencySeconds + double(p.k_steps_per_split) * step +
-             double(c) * p.bm * p.bn * out_e / bw;
-  }
+    return kLoadLatencySeconds + double(p.k_steps_per_split) * step +
+           double(c) * p.bm * p.bn * out_e / bw;
+  };
+  // Full waves all cost the same: multiplied, not looped (an absurd shape has billions of CTAs).
+  const std::uint64_t full_waves = p.ctas / concurrent, last = p.ctas % concurrent;
+  double total = double(full_waves) * wave_seconds(concurrent);
+  if (last > 0) total += wave_seconds(last);
   double mn = double(g.m) * double(g.n);
   if (p.split_k > 1)
     total +=
