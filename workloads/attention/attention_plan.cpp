@@ -101,6 +101,13 @@ bool fit_smem(AttentionPlan& p, const KernelTarget& t) {
       p.bm /= 2;
     } else if (p.bn > kMinBn) {
       p.bn = std::max(kMinBn, p.bn - 16);
+    } else if (p.problem.pass == Pass::kDecode &&
+               p.kernel != AttentionKernel::kFa3WarpSpecialized && p.bm > 16) {
+      // Small LDS (64 KB on CDNA3): MLA's 576-wide Q tile alone overflows it at 64 rows. Decode
+      // rows are the query heads of one KV head, so fewer rows per CTA (as ROCm's MLA decode
+      // kernels do) only adds CTAs; each takes the widest KV block that then fits.
+      p.bm /= 2;
+      p.bn = decode_bn(p, false);
     } else {
       return false;
     }
@@ -185,6 +192,9 @@ std::uint64_t AttentionPlan::visible_keys(std::uint64_t b, std::uint64_t row) co
   return problem.visible_keys(b, token);
 }
 
+std::uint64_t AttentionPlan::combine_smem_bytes() const {
+  return std::uint64_t{num_splits} * combine_rows * 4 + 2ull * combine_rows * shape.head_dim_v * 4;
+}
 std::uint64_t AttentionPlan::row_tiles(std::uint64_t b) const {
   return ceil_div(rows_of(b), bm);
 }
@@ -295,6 +305,9 @@ AttentionPlan plan_attention(const AttentionProblem& g, const KernelTarget& t,
     p.num_splits = options.num_splits
                        ? options.num_splits
                        : choose_splits(ctas, std::uint64_t(t.units) * p.ctas_per_unit, most_tiles);
+    // MLA's 512-wide partials: fewer rows per combine CTA where shared memory is small.
+    while (p.num_splits > 1 && p.combine_rows > 1 && p.combine_smem_bytes() > t.max_smem_per_cta)
+      p.combine_rows /= 2;
   }
   list_work(p);
   return p;
