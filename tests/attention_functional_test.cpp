@@ -22,6 +22,9 @@ struct Case {
 // seconds, with ragged tails (lengths not multiples of the tiles).
 std::vector<Case> cases() {
   const KernelTarget h100 = test::h100_sxm(), a100 = test::a100_sxm_80gb();
+  // A cp.async chip with CDNA3's 64 KB LDS: MLA decode needs fewer rows per CTA and per combine.
+  KernelTarget lds64 = a100;
+  lds64.smem_per_unit = lds64.max_smem_per_cta = 64 * 1024;
   return {
       {"mha", "batch=2,heads=2,head_dim=64,seq_q=200,seq_kv=333", h100, {}},
       {"mha_fa2", "batch=2,heads=2,head_dim=128,seq_q=200,seq_kv=333", a100, {}},
@@ -61,6 +64,11 @@ std::vector<Case> cases() {
        "batch=2,heads=16,head_dim=128,seq_q=1,seq_kv=300:650,kv_lora_rank=512,"
        "rope_dim=64,pass=decode",
        h100,
+       {.num_splits = 3}},
+      {"mla_decode_64k_lds",
+       "batch=2,heads=16,head_dim=128,seq_q=1,seq_kv=300:650,kv_lora_rank=512,"
+       "rope_dim=64,pass=decode",
+       lds64,
        {.num_splits = 3}},
       {"mla_prefill",
        "batch=1,heads=2,head_dim=128,seq_q=100,seq_kv=100,kv_lora_rank=128,"

@@ -119,6 +119,24 @@ TEST(AttentionReplay, MlaDecodeOnH100) {
   EXPECT_LT(r.report.tflops * 1e12, bf16_peak(h100));
 }
 
+TEST(AttentionReplay, MlaDecodeFitsMi300xLdsAndIsHbmBound) {
+  // DeepSeek-R1 decode per TP8 rank: 16 heads over one 576-wide latent. A 64-row Q tile alone
+  // (64 x 576 x 2 B = 72 KB) overflows the 64 KB LDS, so the planner takes fewer rows per CTA.
+  const auto mi300x = chip("mi300x");
+  const Replay r = replay(mi300x,
+                          "batch=64,heads=16,head_dim=128,seq_q=1,seq_kv=2048,kv_lora_rank=512,"
+                          "rope_dim=64,pass=decode,page_size=64");
+  SCOPED_TRACE(r.plan.to_string() + r.report.evidence);
+  EXPECT_LE(r.plan.smem_bytes_per_cta, 64u * 1024);
+  EXPECT_LE(r.plan.combine_smem_bytes(), 64u * 1024);
+  EXPECT_LT(r.plan.bm, 64u);
+  EXPECT_EQ(r.report.raw.unit_total.mma_flops, r.trace_mma_flops);
+  EXPECT_EQ(r.report.bottleneck, "HBM bandwidth");
+  // The latent cache, 64 x 2048 x 576 x 2 B = 151 MB, cannot stream faster than 5.3 TB/s.
+  const double latent_bytes = 64.0 * 2048 * 576 * 2;
+  EXPECT_GT(r.report.latency_s - r.report.launch_s, latent_bytes / 5.3e12);
+}
+
 TEST(AttentionReplay, SmallHeadDimsAreBoundByTheExpUnit) {
   // Per 128x128 tile an FA3 CTA does 2*2*128*128*d MMA FLOPs but 128*128 exps whatever d: at
   // d = 64 the SFU (16 exp/clk/SM on H100) is as busy as the tensor cores, at d = 128 half as

@@ -201,3 +201,20 @@ TEST(Platform, EveryShippedChipRunsARaggedGemmToTheEnd) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Platform, Gaudi2DecodeGemmIsHbmBound) {
+  // A decode GEMM reads a 8192 x 8192 BF16 weight (134 MB) for 64 tokens: 8 FLOP per byte, far
+  // below Gaudi 2's ridge (432 TF / 2.46 TB/s = 176). With only two MME units, each must keep
+  // its half of the bandwidth-latency product in flight, so the planner deepens the pipeline.
+  const auto gaudi2 = chip("gaudi2");
+  const auto r = gemm(gaudi2, "64x8192x8192");
+  EXPECT_EQ(r.bottleneck, "HBM bandwidth") << r.evidence;
+  const double weight_bytes = 8192.0 * 8192 * 2;
+  const double kernel_s = r.latency_s - r.launch_s;
+  EXPECT_GT(kernel_s, weight_bytes / 2.46e12);
+  EXPECT_LT(kernel_s, 1.5 * weight_bytes / 2.46e12);
+}
+
+}  // namespace

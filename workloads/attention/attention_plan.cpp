@@ -16,6 +16,8 @@ constexpr std::uint32_t kMaxRegisters = 255;
 constexpr std::uint32_t kFa2ExtraRegisters = 64;  // fragments, addresses, softmax state
 constexpr std::uint32_t kMaxSplits = 128;
 constexpr std::uint32_t kMinBn = 16;
+// Load-to-use latency of a KV tile (the GEMM planner's figure); sizes decode pipelines only.
+constexpr double kLoadLatencySeconds = 0.7e-6;
 
 std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) {
   return (a + b - 1) / b;
@@ -101,6 +103,13 @@ bool fit_smem(AttentionPlan& p, const KernelTarget& t) {
       p.bm /= 2;
     } else if (p.bn > kMinBn) {
       p.bn = std::max(kMinBn, p.bn - 16);
+    } else if (p.problem.pass == Pass::kDecode &&
+               p.kernel != AttentionKernel::kFa3WarpSpecialized && p.bm > 16) {
+      // Small LDS (64 KB on CDNA3): MLA's 576-wide Q tile alone overflows it at 64 rows. Decode
+      // rows are the query heads of one KV head, so fewer rows per CTA (as ROCm's MLA decode
+      // kernels do) only adds CTAs; each takes the widest KV block that then fits.
+      p.bm /= 2;
+      p.bn = decode_bn(p, false);
     } else {
       return false;
     }
@@ -121,6 +130,21 @@ void set_occupancy(AttentionPlan& p, const KernelTarget& t) {
         "memory, more than a unit has",
         p.problem.to_string(), t.chip, p.bm, p.bn, p.threads_per_cta, p.registers_per_thread,
         p.smem_bytes_per_cta));
+}
+
+// Decode streams the KV cache once. FA3 keeps two KV stages, which covers the load latency on a
+// GPU with a hundred SMs sharing the bandwidth; an engine with megabytes of staging buffer and
+// few units (Gaudi's MME) needs its share of HBM bandwidth times twice the load latency in flight
+// (Little's law, as the GEMM planner), so it takes more stages while shared memory allows.
+void deepen_decode_pipeline(AttentionPlan& p, const KernelTarget& t) {
+  const std::uint64_t e = static_cast<std::uint64_t>(dtype_bytes(p.problem.dtype));
+  const std::uint64_t v_width = p.problem.mla ? 0 : p.shape.head_dim_v;
+  const std::uint64_t kv_tile = std::uint64_t{p.bn} * (p.shape.head_dim + v_width) * e;
+  const double in_flight = 2 * kLoadLatencySeconds * t.memory_bandwidth / t.units / p.ctas_per_unit;
+  const auto needed = static_cast<std::uint32_t>(std::ceil(in_flight / double(kv_tile)));
+  while (p.stages < needed && smem_bytes(p) + kv_tile <= t.max_smem_per_cta) ++p.stages;
+  p.smem_bytes_per_cta = static_cast<std::uint32_t>(smem_bytes(p));
+  set_occupancy(p, t);
 }
 
 // FA2's num_splits_heuristic: the fewest splits whose wave efficiency is within 85% of the best.
@@ -185,6 +209,9 @@ std::uint64_t AttentionPlan::visible_keys(std::uint64_t b, std::uint64_t row) co
   return problem.visible_keys(b, token);
 }
 
+std::uint64_t AttentionPlan::combine_smem_bytes() const {
+  return std::uint64_t{num_splits} * combine_rows * 4 + 2ull * combine_rows * shape.head_dim_v * 4;
+}
 std::uint64_t AttentionPlan::row_tiles(std::uint64_t b) const {
   return ceil_div(rows_of(b), bm);
 }
@@ -286,6 +313,7 @@ AttentionPlan plan_attention(const AttentionProblem& g, const KernelTarget& t,
                                 g.to_string(), t.chip, t.max_smem_per_cta));
   set_threads_and_registers(p);
   set_occupancy(p, t);
+  if (g.pass == Pass::kDecode && fa3) deepen_decode_pipeline(p, t);
   if (g.pass == Pass::kDecode) {
     std::uint64_t ctas = 0, most_tiles = 0;
     for (std::uint64_t b = 0; b < g.batch; ++b) {
@@ -295,6 +323,9 @@ AttentionPlan plan_attention(const AttentionProblem& g, const KernelTarget& t,
     p.num_splits = options.num_splits
                        ? options.num_splits
                        : choose_splits(ctas, std::uint64_t(t.units) * p.ctas_per_unit, most_tiles);
+    // MLA's 512-wide partials: fewer rows per combine CTA where shared memory is small.
+    while (p.num_splits > 1 && p.combine_rows > 1 && p.combine_smem_bytes() > t.max_smem_per_cta)
+      p.combine_rows /= 2;
   }
   list_work(p);
   return p;

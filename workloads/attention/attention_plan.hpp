@@ -86,6 +86,8 @@ struct AttentionPlan {
   std::uint64_t rows_of(std::uint64_t b) const;
   // Keys row `row` (in rows_of numbering) sees.
   std::uint64_t visible_keys(std::uint64_t b, std::uint64_t row) const;
+  // Decode combine kernel: the splits' LSEs and two fp32 partial rows of width d_v, per CTA.
+  std::uint64_t combine_smem_bytes() const;
   std::uint64_t row_tiles(std::uint64_t b) const;  // of BM rows
   std::uint64_t kv_tiles(std::uint64_t b) const;   // of BN keys
   std::uint64_t rows_in_tile(std::uint64_t b, std::uint64_t tile) const;

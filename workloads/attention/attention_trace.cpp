@@ -227,7 +227,7 @@ trace::Kernel combine_kernel(const AttentionPlan& p, const AttentionLayout& l) {
   k.threads_per_cta = 128;
   k.registers_per_thread = 64;
   k.num_stages = 3;
-  k.smem_bytes_per_cta = u32(splits * p.combine_rows * 4 + 2ull * p.combine_rows * dv * 4);
+  k.smem_bytes_per_cta = u32(p.combine_smem_bytes());
   for (std::uint64_t b = 0; b < g.batch; ++b)
     for (std::uint64_t h = 0; h < p.shape.kv_heads; ++h)
       for (std::uint64_t r0 = 0; r0 < p.rows_of(b); r0 += p.combine_rows) {

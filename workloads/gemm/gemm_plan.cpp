@@ -77,6 +77,21 @@ void check_target(const KernelTarget& t, DType in) {
                      dtype_name(in)));
 }
 
+// The family's stage cap is what its kernels use where shared memory is ~200 KB. An engine with
+// megabytes of staging buffer (Gaudi's MME reading the shared SRAM) instead keeps as many
+// loads in flight as its share of HBM bandwidth needs over twice the load latency (Little's law,
+// with room for queueing under load), which the DMA engines feeding it do. On GPUs the
+// shared-memory limit binds well before this.
+std::uint64_t deepest_useful_pipeline(const KernelTarget& t, const FamilyRules& rules,
+                                      std::uint64_t stage_bytes) {
+  // Only descriptor-driven copies (TMA, DMA engines) queue loads without costing instructions;
+  // cp.async kernels keep their family's depth.
+  if (rules.mainloop != Mainloop::kWarpSpecializedTma) return rules.max_stages;
+  const double in_flight = 2 * kLoadLatencySeconds * t.memory_bandwidth / t.units;
+  const auto needed = static_cast<std::uint64_t>(std::ceil(in_flight / double(stage_bytes))) + 1;
+  return std::max<std::uint64_t>(rules.max_stages, needed);
+}
+
 // Fills the per-CTA resources of `tile`, or returns false when it does not fit the chip.
 bool fit_tile(GemmPlan& p, const KernelTarget& t, const FamilyRules& rules,
               const GemmPlanOptions& options) {
@@ -106,7 +121,7 @@ bool fit_tile(GemmPlan& p, const KernelTarget& t, const FamilyRules& rules,
   const std::uint64_t fixed = epilogue_bytes + kBarrierBytes;
   if (t.max_smem_per_cta < fixed + 2 * stage_bytes) return false;
   std::uint64_t stages = (t.max_smem_per_cta - fixed) / stage_bytes;
-  stages = std::min<std::uint64_t>(stages, rules.max_stages);
+  stages = std::min<std::uint64_t>(stages, deepest_useful_pipeline(t, rules, stage_bytes));
   if (options.max_stages) stages = std::min<std::uint64_t>(stages, options.max_stages);
   stages = std::max<std::uint64_t>(2, std::min(stages, p.k_steps_per_split));
   p.stages = static_cast<std::uint32_t>(stages);

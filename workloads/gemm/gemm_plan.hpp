@@ -13,7 +13,10 @@
 //       tiles below 128x128).
 //     - kNone: register-staged double buffering, BK = 64 bytes, tiles 128x128, 128x64, 64x64.
 //  2. Stages: as many (A+B) stages as fit in max_smem_per_cta after the epilogue carve-out and
-//     1 KiB of barriers, capped (8 TMA, 4 cp.async, 2 none) and at the k-steps a CTA runs; a
+//     1 KiB of barriers, capped (8 TMA, 4 cp.async, 2 none; TMA may go deeper, up to the
+//     stages that hold its share of HBM bandwidth times twice the load latency, which only a
+//     few-unit chip with a large staging buffer such as Gaudi 2 reaches) and at the k-steps a
+//     CTA runs; a
 //     tile needing fewer than 2 stages, more registers than 255 per thread or than the SM has,
 //     or more threads than the SM allows is dropped.
 //  3. Split-K: considered only when the output tiles do not fill the units; factors 2..16 that
