@@ -155,28 +155,20 @@ Picos L2Cache::write(const BoxAccess& box, Picos at, int unit) {
   const Key key{box.addr, box.row_stride, box.rows, box.row_bytes};
   const std::uint64_t bytes = box.bytes();
   stats_.write_bytes += bytes;
+  Picos moved = 0, accepted = 0;
   if (!memory_) {
     // The data crosses to its home die, is accepted by that die's slices, and is written through
     // to that die's memory once it has arrived.
     bool far = false;
-    const Picos moved = move_multi_die(split_of(box), die_of(unit), at, 1, true, far) +
-                        (far ? routing_.latency : 0);
-    if (timeline_)
-      timeline_->l2_transfer(timeline::L2Traffic::kWrite, at, moved, static_cast<double>(bytes));
-    const Picos accepted = memory_access_multi_die(box, true, at, die_of(unit));
-    if (const auto id = entries_.find(key); id != entries_.kNone) {
-      entries_.value(id).ready = moved;
-      entries_.touch(id);
-    } else {
-      insert(key, bytes, moved);
-    }
-    return std::max(moved, accepted);
+    moved = move_multi_die(split_of(box), die_of(unit), at, 1, true, far) +
+            (far ? routing_.latency : 0);
+    accepted = memory_access_multi_die(box, true, at, die_of(unit));
+  } else {
+    moved = ledgers_.front().transfer(at, bytes);
+    accepted = memory_->access_2d(box.addr, box.rows, box.row_bytes, box.row_stride, true, at);
   }
-  const Picos moved = ledgers_.front().transfer(at, bytes);
   if (timeline_)
     timeline_->l2_transfer(timeline::L2Traffic::kWrite, at, moved, static_cast<double>(bytes));
-  const Picos accepted =
-      memory_->access_2d(box.addr, box.rows, box.row_bytes, box.row_stride, true, at);
   if (const auto id = entries_.find(key); id != entries_.kNone) {
     entries_.value(id).ready = moved;
     entries_.touch(id);
