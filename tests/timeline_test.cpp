@@ -393,3 +393,23 @@ TEST(Timeline, CollectiveHasOneTrackPerLinkDirection) {
 }
 
 }  // namespace
+
+namespace {
+
+// On a chip with two memory dies every HBM channel of both dies has its own counter track, and a
+// copy that touches all memory keeps every one of them busy at some point.
+TEST(Timeline, EveryHbmChannelOfEveryMemoryDieHasATrack) {
+  const auto b200 = chip("b200");
+  ASSERT_EQ(b200.die_to_die.memory_die_count(), 2);
+  const auto r = record(b200, run::stream_spec("copy", DType::kFp64, 1u << 22));
+  std::set<std::string> busy;
+  for (const auto& e : r.trace.at("traceEvents"))
+    if (e.at("ph") == "C" && e.at("name").get<std::string>().starts_with("ch ") &&
+        e.at("args").value("bus_busy", 0.0) > 0)
+      busy.insert(e.at("name").get<std::string>());
+  const int channels = b200.memory.stacks * b200.memory.channels_per_stack;
+  EXPECT_EQ(busy.size(), static_cast<std::size_t>(channels));
+  for (int k = 0; k < channels; ++k) EXPECT_TRUE(busy.contains("ch " + std::to_string(k))) << k;
+}
+
+}  // namespace
