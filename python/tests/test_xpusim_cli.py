@@ -209,6 +209,31 @@ class LaterCommandsTest(unittest.TestCase):
         self.assertEqual(frame.loc[0, "metrics.latency_s"], 1e-6)
 
 
+class RealCompareAndSweepTest(unittest.TestCase):
+    """The wrappers against the real `compare` and `sweep` commands."""
+
+    def test_compare_matches_cli_json(self):
+        frame = Xpusim(BINARY).compare(["h100_sxm", "h200_sxm"], "llama3-70b-decode")
+        raw = cli_json("compare", "--chips", "h100_sxm,h200_sxm", "--workload",
+                       "llama3-70b-decode")
+        self.assertEqual(list(frame["chip"]), [r["chip"] for r in raw["rows"]])
+        for i, row in enumerate(raw["rows"]):
+            self.assertEqual(frame.loc[i, "tokens_per_s"], row["tokens_per_s"])
+            self.assertEqual(frame.loc[i, "bottleneck.hbm_s"], row["bottleneck"]["hbm_s"])
+        # The first chip is its own reference; H200 has more bandwidth than H100 on the same SMs.
+        self.assertEqual(frame.loc[0, "ratio_to_first"], 1.0)
+        self.assertGreater(frame.loc[1, "ratio_to_first"], 1.0)
+
+    def test_sweep_runs_every_point(self):
+        spec = {"chips": ["h100_sxm", "h20"], "parameters": {"compute.units": [33, 66]},
+                "workloads": [{"gemm": "256x256x256"}]}
+        frame = Xpusim(BINARY).sweep(spec, jobs=2)
+        self.assertEqual(len(frame), 4)  # 2 chips x 2 values x 1 workload
+        self.assertEqual(set(frame["status"]), {"ok"})
+        self.assertEqual(sorted(set(frame["parameters.compute.units"].astype(str))), ["33", "66"])
+        self.assertTrue((frame["metrics.latency_s"] > 0).all())
+
+
 class DecodeProxyTest(unittest.TestCase):
     def test_shapes_of_llama3_70b_tp8(self):
         shapes = {name: w for name, w, _ in step_workloads(LLAMA3_70B, tp=8, batch=64, ctx=4096)}
