@@ -56,30 +56,6 @@ const collective::CollectiveModel& OpTimer::collective_model(int ranks) {
   return fabrics_.emplace(ranks, collective::build_model(group)).first->second;
 }
 
-run::RunReport OpTimer::simulate_at_power_limit(const run::BuiltWorkload& work) const {
-  // run::simulate probes the first two waves for the power-limited clock, then replays the whole
-  // trace at that clock. Most ops of a decode step are shorter than two waves: the probe is the
-  // whole run, and when the clock does not have to drop, the replay would repeat it exactly.
-  if (chip_.power.enabled()) {
-    const trace::Trace prefix = run::trace_prefix(work.trace, chip_, 2.0);
-    bool whole = prefix.kernels.size() == work.trace.kernels.size();
-    for (std::size_t i = 0; whole && i < prefix.kernels.size(); ++i)
-      whole = prefix.kernels[i].ctas.size() == work.trace.kernels[i].ctas.size();
-    if (whole) {
-      platform::Platform probe(chip_, options_);
-      const platform::RunResult r = probe.run(work.trace);
-      const run::PowerEstimate power = run::solve_clock(r, work.trace, chip_);
-      if (!power.limited && power.clock_hz == chip_.compute.sustained_clock) {
-        run::RunReport rep = run::make_report(r, work.description, work.flops);
-        rep.counted_bytes = work.bytes;
-        rep.power = power;
-        return rep;
-      }
-    }
-  }
-  return run::simulate(work, chip_, options_);
-}
-
 OpTime OpTimer::simulate(const Op& op) {
   OpTime t;
   if (op.kind == Op::Kind::kCollective) {
@@ -122,7 +98,7 @@ OpTime OpTimer::simulate(const Op& op) {
       break;
     }
   }
-  const run::RunReport rep = simulate_at_power_limit(work);
+  const run::RunReport rep = run::simulate(work, chip_, options_);
   const double kernel = std::max(0.0, rep.latency_s - rep.launch_s);
   t.split.launch_s = rep.launch_s;
   const std::string& b = rep.bottleneck;

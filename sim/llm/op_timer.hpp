@@ -49,7 +49,6 @@ class OpTimer {
 
  private:
   OpTime simulate(const Op& op);
-  run::RunReport simulate_at_power_limit(const run::BuiltWorkload& work) const;
   const collective::CollectiveModel& collective_model(int ranks);
 
   config::ChipConfig chip_;
