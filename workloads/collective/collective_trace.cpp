@@ -2,22 +2,27 @@
 
 namespace xpusim::collective {
 
-std::uint32_t Trace::add(Op op, std::initializer_list<std::uint32_t> d) {
-  op.first_dep = static_cast<std::uint32_t>(deps.size());
+namespace {
+
+// Trace::add for any range of dependencies.
+template <typename Deps>
+std::uint32_t append(Trace& t, Op op, const Deps& d) {
+  op.first_dep = static_cast<std::uint32_t>(t.deps.size());
   op.dep_count = 0;
   for (std::uint32_t x : d)
-    if (x != kNone) deps.push_back(x), ++op.dep_count;
-  ops.push_back(op);
-  return static_cast<std::uint32_t>(ops.size() - 1);
+    if (x != Trace::kNone) t.deps.push_back(x), ++op.dep_count;
+  t.ops.push_back(op);
+  return static_cast<std::uint32_t>(t.ops.size() - 1);
+}
+
+}  // namespace
+
+std::uint32_t Trace::add(Op op, std::initializer_list<std::uint32_t> d) {
+  return append(*this, op, d);
 }
 
 std::uint32_t Trace::add(Op op, const std::vector<std::uint32_t>& d) {
-  op.first_dep = static_cast<std::uint32_t>(deps.size());
-  op.dep_count = 0;
-  for (std::uint32_t x : d)
-    if (x != kNone) deps.push_back(x), ++op.dep_count;
-  ops.push_back(op);
-  return static_cast<std::uint32_t>(ops.size() - 1);
+  return append(*this, op, d);
 }
 
 std::uint64_t Trace::sent_bytes() const {
