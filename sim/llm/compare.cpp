@@ -95,16 +95,20 @@ std::optional<config::SystemConfig> system_for(const config::ChipConfig& chip, i
   } catch (const UserError&) {
     // No standard system: a full mesh over the chip's own scale-up links.
   }
-  if (chip.scale_up.links < domain - 1) {
-    // Too few links for a full mesh: one ideal switch with a port per link.
+  // A system of `domain` of this chip, named after how it was built.
+  const auto built = [&](const char* suffix, const char* how, const char* topology) {
     config::SystemConfig s;
-    s.name = fmt::format("{}_{}x_switch", chip.name, domain);
-    s.display_name =
-        fmt::format("{} x {} (built: one switch, a port per link)", domain, chip.display_name);
+    s.name = fmt::format("{}_{}x_{}", chip.name, domain, suffix);
+    s.display_name = fmt::format("{} x {} (built: {})", domain, chip.display_name, how);
     s.chip_name = chip.name;
     s.chip = chip;
     s.devices = domain;
-    s.topology = "switched";
+    s.topology = topology;
+    return s;
+  };
+  if (chip.scale_up.links < domain - 1) {
+    // Too few links for a full mesh: one ideal switch with a port per link.
+    config::SystemConfig s = built("switch", "one switch, a port per link", "switched");
     s.fabric_switch.generation = "ideal";
     s.fabric_switch.count = 1;
     s.fabric_switch.ports = std::max(1, chip.scale_up.links) * domain;
@@ -117,14 +121,7 @@ std::optional<config::SystemConfig> system_for(const config::ChipConfig& chip, i
         chip.scale_up.link_bandwidth / 1e9));
     return s;
   }
-  config::SystemConfig s;
-  s.name = fmt::format("{}_{}x_mesh", chip.name, domain);
-  s.display_name =
-      fmt::format("{} x {} (built: full mesh of its links)", domain, chip.display_name);
-  s.chip_name = chip.name;
-  s.chip = chip;
-  s.devices = domain;
-  s.topology = "full_mesh";
+  config::SystemConfig s = built("mesh", "full mesh of its links", "full_mesh");
   notes.push_back(fmt::format(
       "no system config for {} x {}: a full mesh built from its scale-up links ({} x {:.0f} GB/s)",
       domain, chip.name, chip.scale_up.links, chip.scale_up.link_bandwidth / 1e9));
