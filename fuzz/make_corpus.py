@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """Writes the seed corpora under fuzz/corpus/<target>/ (docs/hardening.md).
 
-config:   every chip config (its base inlined as the #@base section), every system config with its
-          chip, the chip-config bodies of tests/bad_inputs_test.cpp, and a few --set lines;
+config:   every chip config (whole, or as a chip inheriting from it), every system config, a base
+          chain, the chip-config bodies of tests/bad_inputs_test.cpp, and a few --set lines;
           comments are stripped to keep the inputs short.
 workload: GEMM shapes, attention specs and STREAM arguments, good and bad.
 trace:    small traces recorded by the program (binary and JSON), given its path.
@@ -37,47 +37,45 @@ def rename(text, key, value):
     return re.sub(rf"^{key}:.*$", f"{key}: {value}", text, count=1, flags=re.M)
 
 
-def chip_input(name):
-    text = strip_comments((root / "configs/chips" / f"{name}.yaml").read_text())
-    base = re.search(r"^base:\s*(\S+)", text, re.M)
-    text = rename(text, "name", "fuzz_chip")
-    if not base:
-        return text
-    base_text = strip_comments((root / "configs/chips" / f"{base.group(1)}.yaml").read_text())
-    if re.search(r"^base:", base_text, re.M):
-        return None  # a two-level chain does not fit the input layout
-    return rename(text, "base", "fuzz_base") + "#@base\n" + base_text
-
-
 def write(target, name, data):
     d = corpus / target
     d.mkdir(parents=True, exist_ok=True)
     (d / name).write_bytes(data if isinstance(data, bytes) else data.encode())
 
 
+HEAD = "name: fuzz_chip\ndisplay_name: Fuzz\n"
+# Chips written out whole (they have no base), so that a full file's parse is in the corpus too;
+# every other seed inherits from a shipped config, which the fuzz target keeps parsed, so that an
+# input costs only the parse of its own few lines.
+WHOLE_CHIPS = ["h100_sxm", "mi300x"]
+
+
 def config_corpus():
-    chips = {}
+    for f in sorted((corpus / "config").glob("*")):
+        f.unlink()
     for f in sorted((root / "configs/chips").glob("*.yaml")):
-        text = chip_input(f.stem)
-        if text:
-            chips[f.stem] = text
-            write("config", f"chip_{f.stem}", text)
+        text = strip_comments(f.read_text())
+        if f.stem in WHOLE_CHIPS or re.search(r"^base:", text, re.M):
+            write("config", f"chip_{f.stem}", rename(text, "name", "fuzz_chip"))
+        else:
+            write("config", f"chip_on_{f.stem}", HEAD + f"base: {f.stem}\n")
     for f in sorted((root / "configs/systems").glob("*.yaml")):
-        system = strip_comments(f.read_text())
-        chip = re.search(r"^chip:\s*(\S+)", system, re.M).group(1)
-        if chip not in chips:
-            continue
-        system = rename(rename(system, "name", "fuzz_system"), "chip", "fuzz_chip")
-        write("config", f"system_{f.stem}", chips[chip] + "#@system\n" + system)
-    h100 = chips["h100_sxm"]
-    write("config", "set_units", h100 + "#@set\ncompute.units=114\nl2.size=40 MiB\n")
-    write("config", "set_cycles", h100 + "#@set\nl2.hit_latency=200 cycles\n")
-    # The bad chip bodies of tests/bad_inputs_test.cpp, each on top of an H100 base.
+        system = rename(strip_comments(f.read_text()), "name", "fuzz_system")
+        write("config", f"system_{f.stem}", HEAD + "base: h100_sxm\n#@system\n" + system)
+    write("config", "system_on_fuzz_chip",
+          HEAD + "base: h200_sxm\ncompute:\n  units: 100\n#@system\nname: fuzz_system\n"
+          "display_name: Fuzz\nbase: hgx_h100_8x\nchip: fuzz_chip\n")
+    write("config", "base_chain",
+          HEAD + "base: fuzz_base\nmemory:\n  stacks: 4\n#@base\nname: fuzz_base\n"
+          "display_name: Base\nbase: h100_sxm\ncompute:\n  units: 100\n")
+    on_h100 = HEAD + "base: h100_sxm\n"
+    write("config", "set_units", on_h100 + "#@set\ncompute.units=114\nl2.size=40 MiB\n")
+    write("config", "set_cycles", on_h100 + "#@set\nl2.hit_latency=200 cycles\n")
+    # The bad chip bodies of tests/bad_inputs_test.cpp, each on top of the shipped H100.
     source = (root / "tests/bad_inputs_test.cpp").read_text()
-    head = "name: fuzz_chip\ndisplay_name: Fuzz\nbase: fuzz_base\n"
     for i, body in enumerate(re.findall(r'chip_with\("((?:[^"\\]|\\.)*)"\)', source)):
         text = codecs.decode(body, "unicode_escape")
-        write("config", f"bad_{i:02d}", head + text + "#@base\n" + h100)
+        write("config", f"bad_{i:02d}", on_h100 + text)
 
 
 WORKLOADS = [

@@ -67,8 +67,8 @@ TEST(AttentionReplay, ForwardOnH100AndA100FinishesBelowPeak) {
 
 TEST(AttentionReplay, DecodeAndBackwardFinishOnBothFamilies) {
   const char* problems[] = {
-      "batch=4,heads=32,kv_heads=8,head_dim=128,seq_q=1,seq_kv=4000:8000:100:3000,pass=decode,"
-      "page_size=16",
+      ("batch=4,heads=32,kv_heads=8,head_dim=128,seq_q=1,seq_kv=4000:8000:100:3000,pass=decode,"
+       "page_size=16"),
       "batch=1,heads=8,head_dim=128,seq_q=1024,seq_kv=1024,causal=1,pass=bwd",
       "batch=1,heads=8,kv_heads=2,head_dim=64,seq_q=777,seq_kv=777,pass=bwd",
   };

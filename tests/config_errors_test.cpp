@@ -215,3 +215,35 @@ TEST(BadChipConfigCli, ErrorGoesToStderrAndNothingIsPrinted) {
 }
 
 }  // namespace
+
+// Suggestions rest on the Levenshtein distance; the bounded form must agree with it below the
+// bound (textbook pairs) and stop at the bound.
+TEST(ConfigSuggestions, EditDistanceWithAndWithoutLimit) {
+  using xpusim::config::edit_distance;
+  EXPECT_EQ(edit_distance("kitten", "sitting"), 3u);
+  EXPECT_EQ(edit_distance("flaw", "lawn"), 2u);
+  EXPECT_EQ(edit_distance("", "abc"), 3u);
+  EXPECT_EQ(edit_distance("units", "units"), 0u);
+  EXPECT_EQ(edit_distance("kitten", "sitting", 4), 3u);
+  EXPECT_EQ(edit_distance("kitten", "sitting", 3), 3u);
+  EXPECT_EQ(edit_distance("kitten", "sitting", 2), 2u);
+  EXPECT_EQ(edit_distance("a", "abcdefgh", 4), 4u);  // stopped by the length gap alone
+  EXPECT_EQ(edit_distance("abcdefgh", "zyxwvuts", 4), 4u);
+}
+
+// Past the error cap nothing more is listed; a file of many unknown keys still loads quickly
+// into one bounded message (each unknown key once cost a comparison with every known key).
+TEST(BadChipConfigFiles, ManyUnknownKeysGiveABoundedMessage) {
+  TempDir dir;
+  std::string body = "name: bad\ndisplay_name: X\nbase: h100_sxm\n";
+  dir.write("chips/h100_sxm.yaml",
+            xpusim::testing::read_file(xpusim::testing::config_dir() / "chips/h100_sxm.yaml"));
+  for (int i = 0; i < 2000; ++i) body += fmt::format("unknown_key_{}: 1\n", i);
+  body += "compute:\n  unitz: 3\n";
+  dir.write("chips/bad.yaml", body);
+  const std::string msg = load_error(dir);
+  EXPECT_NE(msg.find("unknown_key_0: unknown key"), std::string::npos) << msg.substr(0, 400);
+  EXPECT_NE(msg.find("further errors not shown"), std::string::npos);
+  EXPECT_EQ(msg.find("unknown_key_1999"), std::string::npos);
+  EXPECT_LT(msg.size(), 4000u);
+}

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <vector>
 
+#include "sim/config/chip_config.hpp"
 #include "sim/fuzzing/entry_points.hpp"
 #include "sim/trace/trace_check.hpp"
 #include "test_support.hpp"
@@ -35,13 +36,13 @@ std::vector<fs::path> inputs_of(const char* target) {
 }
 
 TEST(FuzzRegressions, ConfigInputsReturnNormally) {
-  const xpusim::testing::TempDir scratch;
+  auto configs = xpusim::fuzzing::default_config_fuzz_files();
   const auto files = inputs_of("config");
   ASSERT_FALSE(files.empty()) << "no seed corpus under fuzz/corpus/config";
   int accepted = 0;
   for (const fs::path& f : files) {
     SCOPED_TRACE(f.string());
-    accepted += xpusim::fuzzing::fuzz_config(read_file(f), scratch.path()) == Outcome::kAccepted;
+    accepted += xpusim::fuzzing::fuzz_config(read_file(f), configs) == Outcome::kAccepted;
   }
   // Every shipped chip config is in the seed corpus, so some inputs must load.
   EXPECT_GT(accepted, 0);
@@ -84,24 +85,59 @@ TEST(FuzzRegressions, EntryPointsAcceptGoodAndRejectBadInputs) {
   EXPECT_EQ(xpusim::fuzzing::fuzz_trace("not a trace"), Outcome::kRejected);
   EXPECT_EQ(xpusim::fuzzing::fuzz_trace("XPUTRACE"), Outcome::kRejected);
 
-  const xpusim::testing::TempDir scratch;
+  auto configs = xpusim::fuzzing::default_config_fuzz_files();
   const std::string h100 = read_file(xpusim::testing::config_dir() / "chips/h100_sxm.yaml");
   const std::string base = "#@base\n" + h100;  // a base keeps its own name
   EXPECT_EQ(xpusim::fuzzing::fuzz_config(
-                "name: fuzz_chip\ndisplay_name: Fuzz\nbase: fuzz_base\n" + base, scratch.path()),
+                "name: fuzz_chip\ndisplay_name: Fuzz\nbase: fuzz_base\n" + base, configs),
             Outcome::kAccepted);
   EXPECT_EQ(xpusim::fuzzing::fuzz_config("name: fuzz_chip\ndisplay_name: Fuzz\nbase: fuzz_base\n" +
                                              base + "#@set\ncompute.units=0\n",
-                                         scratch.path()),
+                                         configs),
             Outcome::kRejected);
   // An integer key without a maximum of its own still has the int range's (was UB: 1e11 -> int).
   EXPECT_EQ(xpusim::fuzzing::fuzz_config("name: fuzz_chip\ndisplay_name: Fuzz\nbase: fuzz_base\n" +
                                              base + "#@set\ncompute.max_ctas_per_unit=2147483648\n",
-                                         scratch.path()),
+                                         configs),
             Outcome::kRejected);
 }
 
 }  // namespace
+
+// The config target's in-memory files: shipped configs are there to inherit from, parsed once and
+// shared, so loading through them must not change them, and nothing outside them is reachable.
+TEST(FuzzRegressions, ConfigFuzzFilesServeShippedConfigsUnchanged) {
+  namespace config = xpusim::config;
+  auto files = xpusim::fuzzing::default_config_fuzz_files();
+  const fs::path& dir = xpusim::fuzzing::ConfigFuzzFiles::root();
+  const std::string chip = "name: fuzz_chip\ndisplay_name: Fuzz\nbase: h100_sxm\n";
+  EXPECT_EQ(xpusim::fuzzing::fuzz_config(chip, files), Outcome::kAccepted);
+  EXPECT_EQ(xpusim::fuzzing::fuzz_config(chip + "compute:\n  units: 0\n", files),
+            Outcome::kRejected);
+  // The same chip as from disk, and the same again after the loads above (a shared document that
+  // a load had changed would show here).
+  const config::ChipConfig disk = config::load_chip("h100_sxm", xpusim::testing::config_dir());
+  for (int i = 0; i < 2; ++i) {
+    const config::ChipConfig mem = config::load_chip("h100_sxm", dir, {}, files);
+    EXPECT_EQ(mem.compute.units, disk.compute.units);
+    EXPECT_EQ(mem.memory.peak_bandwidth(), disk.memory.peak_bandwidth());
+    EXPECT_EQ(mem.peak_flops(xpusim::DType::kBf16), disk.peak_flops(xpusim::DType::kBf16));
+  }
+  // A system in memory naming a shipped chip.
+  EXPECT_EQ(xpusim::fuzzing::fuzz_config(
+                "#@system\nname: fuzz_system\ndisplay_name: Fuzz\nbase: hgx_h100_8x\n", files),
+            Outcome::kAccepted);
+  // Paths leading out of the virtual directory do not exist.
+  EXPECT_FALSE(files.exists(dir / "chips/../../etc/passwd.yaml"));
+  EXPECT_FALSE(files.exists("/etc/passwd"));
+  EXPECT_EQ(xpusim::fuzzing::fuzz_config("name: fuzz_chip\nbase: ../../../etc/hostname\n", files),
+            Outcome::kRejected);
+  // Listing: the input files and the shipped ones, each once.
+  const auto chips = files.names_in(dir / "chips");
+  EXPECT_TRUE(std::binary_search(chips.begin(), chips.end(), "fuzz_chip"));
+  EXPECT_TRUE(std::binary_search(chips.begin(), chips.end(), "h100_sxm"));
+  EXPECT_EQ(std::adjacent_find(chips.begin(), chips.end()), chips.end());
+}
 
 // The check behind the fix for fuzz/regressions/trace/non_utf8_kernel_name: a binary trace whose
 // kernel name held a stray 0xF2 byte was read, then could not be written as JSON (an uncaught

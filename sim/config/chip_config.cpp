@@ -39,28 +39,24 @@ KernelTarget ChipConfig::kernel_target() const {
   return t;
 }
 
-std::vector<std::string> list_configs(const fs::path& dir) {
-  std::vector<std::string> names;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(dir, ec))
-    if (e.path().extension() == ".yaml") names.push_back(e.path().stem().string());
-  std::sort(names.begin(), names.end());
-  return names;
+std::vector<std::string> list_configs(const fs::path& dir, const ConfigFiles& files) {
+  return files.names_in(dir);
 }
 
 // A name or a path: the name is looked up in `dir`; an unknown name gets a suggestion.
-fs::path resolve_config(const std::string& name_or_path, const fs::path& dir, const char* what) {
+fs::path resolve_config(const std::string& name_or_path, const fs::path& dir, const char* what,
+                        const ConfigFiles& files) {
   if (name_or_path.find('/') != std::string::npos || name_or_path.ends_with(".yaml")) {
-    if (!fs::exists(name_or_path)) throw UserError(fmt::format("{}: no such file", name_or_path));
+    if (!files.exists(name_or_path)) throw UserError(fmt::format("{}: no such file", name_or_path));
     return name_or_path;
   }
   fs::path file = dir / (name_or_path + ".yaml");
-  if (fs::exists(file)) return file;
-  const std::vector<std::string> known = list_configs(dir);
+  if (files.exists(file)) return file;
+  const std::vector<std::string> known = list_configs(dir, files);
   std::string hint;
   std::size_t best = 4;
   for (const std::string& k : known)
-    if (std::size_t d = edit_distance(name_or_path, k); d < best) best = d, hint = k;
+    if (std::size_t d = edit_distance(name_or_path, k, best); d < best) best = d, hint = k;
   throw UserError(fmt::format("unknown {} '{}'{}; known: {}", what, name_or_path,
                               hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint),
                               fmt::join(known, ", ")));
@@ -130,10 +126,11 @@ void check_consistency(const ChipConfig& c, const LoadedParams& p) {
 }  // namespace
 
 ChipConfig load_chip(const std::string& name_or_path, const fs::path& config_dir,
-                     const std::vector<std::string>& sets) {
-  const fs::path file = resolve_config(name_or_path, config_dir / "chips", "chip");
-  const ConfigLoader loader(specs_of(chip_bindings()), "chip");
-  const LoadedParams params = loader.load(file, sets);
+                     const std::vector<std::string>& sets, const ConfigFiles& files) {
+  const fs::path file = resolve_config(name_or_path, config_dir / "chips", "chip", files);
+  // Immutable once built, like the registry it indexes: one per process.
+  static const ConfigLoader loader(specs_of(chip_bindings()), "chip");
+  const LoadedParams params = loader.load(file, sets, files);
   ChipConfig chip;
   chip.file = file;
   apply_bindings(chip_bindings(), params, chip);

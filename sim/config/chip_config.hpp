@@ -155,14 +155,18 @@ struct ChipConfig {
 const std::vector<Binding<ChipConfig>>& chip_bindings();
 
 // Loads a chip by name from `config_dir`/chips/<name>.yaml, or from a path to a YAML file.
+// `files` is where the YAML is read from (the file system unless a caller says otherwise).
 ChipConfig load_chip(const std::string& name_or_path, const std::filesystem::path& config_dir,
-                     const std::vector<std::string>& sets = {});
+                     const std::vector<std::string>& sets = {},
+                     const ConfigFiles& files = disk_config_files());
 
 // Names of every chip config in `config_dir`/chips, sorted.
-std::vector<std::string> list_configs(const std::filesystem::path& dir);
+std::vector<std::string> list_configs(const std::filesystem::path& dir,
+                                      const ConfigFiles& files = disk_config_files());
 
 // Finds `name` in `dir` (`dir`/name.yaml) or takes it as a path; unknown names get a suggestion.
 std::filesystem::path resolve_config(const std::string& name_or_path,
-                                     const std::filesystem::path& dir, const char* what);
+                                     const std::filesystem::path& dir, const char* what,
+                                     const ConfigFiles& files = disk_config_files());
 
 }  // namespace xpusim::config

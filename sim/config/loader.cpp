@@ -19,22 +19,34 @@ const ParamValue* LoadedParams::find(const std::string& path) const {
   return it == values.end() ? nullptr : &it->second;
 }
 
-std::size_t edit_distance(const std::string& a, const std::string& b) {
+std::size_t edit_distance(const std::string& a, const std::string& b, std::size_t limit) {
+  // The distance is at least the difference in length, and a row's minimum never decreases:
+  // both let a caller that only wants close matches stop early (fuzzed configs hold hundreds of
+  // unknown keys, each compared with every known one).
+  const std::size_t gap = a.size() > b.size() ? a.size() - b.size() : b.size() - a.size();
+  if (gap >= limit) return limit;
   std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
   for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
   for (std::size_t i = 1; i <= a.size(); ++i) {
     cur[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j)
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
+    std::size_t row_min = cur[0];
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      cur[j] = std::min(std::min(prev[j], cur[j - 1]) + 1, prev[j - 1] + (a[i - 1] != b[j - 1]));
+      row_min = std::min(row_min, cur[j]);
+    }
+    if (row_min >= limit) return limit;
     std::swap(prev, cur);
   }
-  return prev[b.size()];
+  return std::min(prev[b.size()], limit);
 }
 
 namespace {
 
 constexpr int kMaxBaseDepth = 8;
 constexpr std::size_t kMaxErrors = 25;
+// "Did you mean" is worked out for this many unknown keys per load: each costs a comparison with
+// every known key, and a file with hundreds of them (a fuzzer's) would spend its time there.
+constexpr std::size_t kMaxSuggestions = 8;
 
 Origin origin_of(const YAML::Node& node, const fs::path& file) {
   const YAML::Mark m = node.Mark();
@@ -78,6 +90,17 @@ struct LoadContext {
     error(where, path, msg);
   }
 
+  std::size_t suggestions = 0;
+
+  // " (did you mean 'x'?)" for an unknown key, or nothing once kMaxSuggestions were made or the
+  // message would not be listed anyway.
+  template <class Loader>
+  std::string suggestion(const std::string& path, const Loader& loader) {
+    if (errors.size() >= kMaxErrors || suggestions >= kMaxSuggestions) return "";
+    ++suggestions;
+    return loader.suggest(path);
+  }
+
   void error(const Origin& where, const std::string& path, const std::string& msg) {
     if (errors.size() < kMaxErrors)
       errors.push_back(path.empty() ? fmt::format("{}: {}", where.describe(), msg)
@@ -87,17 +110,10 @@ struct LoadContext {
 
 class LoaderImpl {
  public:
-  LoaderImpl(const std::vector<ParamSpec>& specs, const std::string& what)
-      : specs_(specs), what_(what) {
-    for (const ParamSpec& s : specs_) {
-      by_path_[s.path] = &s;
-      std::string p = s.path;
-      for (auto dot = p.rfind('.'); dot != std::string::npos; dot = p.rfind('.')) {
-        p = p.substr(0, dot);
-        groups_.insert(p);
-      }
-    }
-  }
+  LoaderImpl(const std::vector<ParamSpec>& specs, const std::string& what,
+             const std::map<std::string, std::size_t>& index, const std::set<std::string>& groups,
+             const ConfigFiles& files)
+      : specs_(specs), what_(what), index_(index), groups_(groups), files_(files) {}
 
   void load_file(const fs::path& file, LoadContext& ctx, int depth) const {
     if (std::find(ctx.chain.begin(), ctx.chain.end(), file) != ctx.chain.end()) {
@@ -108,9 +124,10 @@ class LoaderImpl {
       ctx.fatal_error(Origin{file.string()}, "base", "base chain deeper than 8 files");
       return;
     }
-    YAML::Node root;
+    // Read through const nodes only: `files_` may hand out a shared document.
+    YAML::Node parsed;
     try {
-      root = YAML::LoadFile(file.string());
+      parsed = files_.parse(file);
     } catch (const YAML::BadFile&) {
       ctx.fatal_error(Origin{file.string()}, "", fmt::format("cannot open {} config file", what_));
       return;
@@ -119,6 +136,7 @@ class LoaderImpl {
                       "YAML syntax error: " + e.msg);
       return;
     }
+    const YAML::Node& root = parsed;
     ctx.chain.push_back(file);
     if (!root.IsMap()) {
       ctx.fatal_error(Origin{file.string(), 1, 1}, "",
@@ -131,7 +149,7 @@ class LoaderImpl {
         ctx.error(origin_of(base, file), "base", "expected the name of another config");
       } else {
         fs::path base_file = file.parent_path() / (base.Scalar() + ".yaml");
-        if (!fs::exists(base_file))
+        if (!files_.exists(base_file))
           ctx.fatal_error(origin_of(base, file), "base",
                           fmt::format("no config named '{}' (looked for {})", base.Scalar(),
                                       base_file.string()));
@@ -172,7 +190,7 @@ class LoaderImpl {
         }
         flatten(val, path, file, ctx);
       } else {
-        ctx.error(origin_of(key, file), path, "unknown key" + suggest(path));
+        ctx.error(origin_of(key, file), path, "unknown key" + ctx.suggestion(path, *this));
       }
     }
   }
@@ -226,7 +244,7 @@ class LoaderImpl {
     const std::string path = set.substr(0, eq);
     const ParamSpec* spec = find_spec(path);
     if (spec == nullptr) {
-      ctx.error(where, path, "unknown key" + suggest(path));
+      ctx.error(where, path, "unknown key" + ctx.suggestion(path, *this));
       return;
     }
     YAML::Node node;
@@ -344,7 +362,7 @@ class LoaderImpl {
     std::string best;
     std::size_t best_d = 4;  // suggest only close matches
     auto consider = [&](const std::string& cand) {
-      const std::size_t d = edit_distance(path, cand);
+      const std::size_t d = edit_distance(path, cand, best_d);
       if (d < best_d) best_d = d, best = cand;
     };
     for (const ParamSpec& s : specs_) consider(s.path);
@@ -360,8 +378,8 @@ class LoaderImpl {
 
  private:
   const ParamSpec* find_spec(const std::string& path) const {
-    auto it = by_path_.find(path);
-    return it == by_path_.end() ? nullptr : it->second;
+    auto it = index_.find(path);
+    return it == index_.end() ? nullptr : &specs_[it->second];
   }
 
   Origin nearest_group(std::string path, const fs::path& top, const LoadContext& ctx) const {
@@ -374,15 +392,26 @@ class LoaderImpl {
 
   const std::vector<ParamSpec>& specs_;
   const std::string& what_;
-  std::map<std::string, const ParamSpec*> by_path_;
-  std::set<std::string> groups_;
+  const std::map<std::string, std::size_t>& index_;
+  const std::set<std::string>& groups_;
+  const ConfigFiles& files_;
 };
 
 ConfigLoader::ConfigLoader(std::vector<ParamSpec> specs, std::string what)
-    : specs_(std::move(specs)), what_(std::move(what)) {}
+    : specs_(std::move(specs)), what_(std::move(what)) {
+  for (std::size_t i = 0; i < specs_.size(); ++i) {
+    index_[specs_[i].path] = i;
+    std::string p = specs_[i].path;
+    for (auto dot = p.rfind('.'); dot != std::string::npos; dot = p.rfind('.')) {
+      p = p.substr(0, dot);
+      groups_.insert(p);
+    }
+  }
+}
 
-LoadedParams ConfigLoader::load(const fs::path& file, const std::vector<std::string>& sets) const {
-  LoaderImpl impl(specs_, what_);
+LoadedParams ConfigLoader::load(const fs::path& file, const std::vector<std::string>& sets,
+                                const ConfigFiles& files) const {
+  LoaderImpl impl(specs_, what_, index_, groups_, files);
   LoadContext ctx;
   impl.load_file(file, ctx, 0);
   if (!ctx.fatal) {

@@ -3,10 +3,13 @@
 // `--set key=value` overrides, parses units, checks types, ranges, unknown and missing keys, and
 // reports every problem with file:line:column and the key path.
 #include <filesystem>
+#include <limits>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "sim/config/config_files.hpp"
 #include "sim/config/schema.hpp"
 
 namespace xpusim::config {
@@ -26,13 +29,17 @@ class ConfigLoader {
   ConfigLoader(std::vector<ParamSpec> specs, std::string what);
 
   // Throws UserError listing every problem found.
-  LoadedParams load(const std::filesystem::path& file, const std::vector<std::string>& sets) const;
+  LoadedParams load(const std::filesystem::path& file, const std::vector<std::string>& sets,
+                    const ConfigFiles& files = disk_config_files()) const;
 
   const std::vector<ParamSpec>& specs() const { return specs_; }
 
  private:
   std::vector<ParamSpec> specs_;
   std::string what_;
+  // Built once here rather than per load: key path -> index in specs_, and every section name.
+  std::map<std::string, std::size_t> index_;
+  std::set<std::string> groups_;
 };
 
 // Stores every loaded value into `config` through the bindings.
@@ -52,7 +59,8 @@ std::vector<ParamSpec> specs_of(const std::vector<Binding<T>>& bindings) {
   return out;
 }
 
-// Levenshtein distance, for "did you mean" suggestions.
-std::size_t edit_distance(const std::string& a, const std::string& b);
+// Levenshtein distance, for "did you mean" suggestions; `limit` when it is `limit` or more.
+std::size_t edit_distance(const std::string& a, const std::string& b,
+                          std::size_t limit = std::numeric_limits<std::size_t>::max());
 
 }  // namespace xpusim::config

@@ -74,10 +74,11 @@ const std::vector<Binding<SystemConfig>>& system_bindings() {
 
 SystemConfig load_system(const std::string& name_or_path, const std::filesystem::path& config_dir,
                          const std::vector<std::string>& sets,
-                         const std::vector<std::string>& chip_sets) {
-  const auto file = resolve_config(name_or_path, config_dir / "systems", "system");
-  const ConfigLoader loader(specs_of(system_bindings()), "system");
-  const LoadedParams params = loader.load(file, sets);
+                         const std::vector<std::string>& chip_sets, const ConfigFiles& files) {
+  const auto file = resolve_config(name_or_path, config_dir / "systems", "system", files);
+  // Immutable once built, like the registry it indexes: one per process.
+  static const ConfigLoader loader(specs_of(system_bindings()), "system");
+  const LoadedParams params = loader.load(file, sets, files);
   SystemConfig sys;
   sys.file = file;
   apply_bindings(system_bindings(), params, sys);
@@ -90,7 +91,7 @@ SystemConfig load_system(const std::string& name_or_path, const std::filesystem:
                     "switch.port_bandwidth",
                     file.string(), sys.topology));
   try {
-    sys.chip = load_chip(sys.chip_name, config_dir, chip_sets);
+    sys.chip = load_chip(sys.chip_name, config_dir, chip_sets, files);
   } catch (const UserError& e) {
     const ParamValue* chip = params.find("chip");
     throw UserError(

@@ -36,6 +36,7 @@ const std::vector<Binding<SystemConfig>>& system_bindings();
 // overrides for that chip.
 SystemConfig load_system(const std::string& name_or_path, const std::filesystem::path& config_dir,
                          const std::vector<std::string>& sets = {},
-                         const std::vector<std::string>& chip_sets = {});
+                         const std::vector<std::string>& chip_sets = {},
+                         const ConfigFiles& files = disk_config_files());
 
 }  // namespace xpusim::config

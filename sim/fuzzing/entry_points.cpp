@@ -5,7 +5,6 @@
 #include <boost/crc.hpp>
 #include <charconv>
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -71,17 +70,6 @@ ConfigSections split_config_input(std::string_view input) {
     }
   }
   return out;
-}
-
-void write_or_remove(const fs::path& file, bool present, const std::string& text) {
-  std::error_code ec;
-  if (!present) {
-    fs::remove(file, ec);
-    return;
-  }
-  std::ofstream out(file, std::ios::binary | std::ios::trunc);
-  out.write(text.data(), static_cast<std::streamsize>(text.size()));
-  if (!out) contract_broken("cannot write the scratch file " + file.string());
 }
 
 std::optional<trace::Trace> read_or_reject(std::string_view bytes) {
@@ -159,19 +147,19 @@ run::WorkloadSpec parse_workload(std::string_view header, std::string_view spec)
 
 }  // namespace
 
-Outcome fuzz_config(std::string_view input, const fs::path& scratch) {
-  const ConfigSections s = split_config_input(input);
-  fs::create_directories(scratch / "chips");
-  fs::create_directories(scratch / "systems");
-  write_or_remove(scratch / "chips" / "fuzz_chip.yaml", true, s.chip);
-  write_or_remove(scratch / "chips" / "fuzz_base.yaml", s.has_base, s.base);
-  write_or_remove(scratch / "systems" / "fuzz_system.yaml", s.has_system, s.system);
+Outcome fuzz_config(std::string_view input, ConfigFuzzFiles& files) {
+  ConfigSections s = split_config_input(input);
+  files.put("chips", "fuzz_chip", std::move(s.chip));
+  files.put("chips", "fuzz_base", s.has_base ? std::optional(std::move(s.base)) : std::nullopt);
+  files.put("systems", "fuzz_system",
+            s.has_system ? std::optional(std::move(s.system)) : std::nullopt);
+  const fs::path& dir = ConfigFuzzFiles::root();
   try {
     if (s.has_system) {
-      const config::SystemConfig sys = config::load_system("fuzz_system", scratch, s.sets);
+      const config::SystemConfig sys = config::load_system("fuzz_system", dir, s.sets, {}, files);
       (void)specs::compute_metrics(sys);
     } else {
-      const config::ChipConfig chip = config::load_chip("fuzz_chip", scratch, s.sets);
+      const config::ChipConfig chip = config::load_chip("fuzz_chip", dir, s.sets, files);
       (void)specs::compute_metrics(chip);
       (void)chip.kernel_target();
     }
@@ -179,6 +167,10 @@ Outcome fuzz_config(std::string_view input, const fs::path& scratch) {
     return Outcome::kRejected;
   }
   return Outcome::kAccepted;
+}
+
+ConfigFuzzFiles default_config_fuzz_files() {
+  return ConfigFuzzFiles(fs::path(XPUSIM_SOURCE_DIR) / "configs");
 }
 
 Outcome fuzz_workload(std::string_view input, const KernelTarget& target) {

@@ -8,18 +8,22 @@
 #include <string_view>
 
 #include "sim/common/kernel_target.hpp"
+#include "sim/fuzzing/config_fuzz_files.hpp"
 
 namespace xpusim::fuzzing {
 
 enum class Outcome { kAccepted, kRejected };
 
 // Chip and system configs. The input is YAML text split into sections by marker lines:
-//   <chip YAML>        written to <scratch>/chips/fuzz_chip.yaml (name it fuzz_chip)
-//   #@base             optional: what follows is <scratch>/chips/fuzz_base.yaml (base: fuzz_base)
-//   #@system           optional: <scratch>/systems/fuzz_system.yaml, loaded instead of the chip
+//   <chip YAML>        the chip fuzz_chip (name it fuzz_chip)
+//   #@base             optional: what follows is the chip fuzz_base (base: fuzz_base)
+//   #@system           optional: the system fuzz_system, loaded instead of the chip
 //   #@set              optional: one --set key=value per line (for the chip, or the system)
-// `scratch` is a directory the caller owns; the files are rewritten on every call.
-Outcome fuzz_config(std::string_view input, const std::filesystem::path& scratch);
+// The sections are files in memory (ConfigFuzzFiles) beside every shipped config, so a chip may
+// also say `base: h100_sxm` and a system `chip: h100_sxm`. `files` keeps the shipped configs
+// parsed; the caller builds it once (default_config_fuzz_files) and reuses it for every input.
+Outcome fuzz_config(std::string_view input, ConfigFuzzFiles& files);
+ConfigFuzzFiles default_config_fuzz_files();  // the source tree's configs/
 
 // Workload specs as the CLI takes them. First line: gemm, attention or stream, optionally
 // followed by a dtype name; second line: the spec (GEMM shape, attention key=value list, or a
