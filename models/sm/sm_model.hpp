@@ -1,10 +1,13 @@
 #pragma once
 // A streaming multiprocessor (or CU / AI core): resident CTAs up to its shared-memory, register,
 // thread and CTA limits; one tensor-core pipe, one vector pipe and one SFU pipe shared by them;
-// an asynchronous copy path into shared-memory stages. Each stream of a resident CTA (one, or a
-// producer and consumers in warp-specialised kernels) runs in a SystemC thread that executes its
-// trace program with temporal decoupling: it runs ahead of simulated time by at most one quantum
-// before synchronising. Streams of a CTA meet at the stages' full and empty barriers.
+// an asynchronous copy path into shared-memory stages. The streams of the resident CTAs (one per
+// CTA, or a producer and consumers in warp-specialised kernels) are resumable states, each with its
+// own local time; one SystemC thread per unit advances them in local-time order, so the shared
+// pipes are claimed in simulated-time order whatever the quantum. The unit as a whole runs ahead
+// of simulated time by at most one quantum before it synchronises (temporal decoupling: only
+// cross-unit state, the L2 and HBM, sees the quantum). Streams of a CTA meet at the stages' full
+// and empty barriers.
 #include <systemc>
 
 #include <array>
@@ -73,6 +76,7 @@ class SmModel : public sc_core::sc_module {
 
   SmModel(sc_core::sc_module_name name, int index, const SmParams& params, l2::L2Cache& l2,
           DoneFn on_done);
+  ~SmModel() override;
 
   // How many CTAs of this footprint fit on an idle unit (0: none).
   int capacity_for(const CtaFootprint& f) const;
@@ -86,34 +90,43 @@ class SmModel : public sc_core::sc_module {
   Picos mma_duration(const trace::Mma& mma) const;
 
  private:
-  struct CtaRun;  // one resident CTA: its streams' shared state (sm_model.cpp)
-  struct Job {
+  struct CtaRun;     // one resident CTA: its streams' shared state (sm_model.cpp)
+  struct StreamRun;  // one stream: where it is in its program and its local time
+  // The unit's agenda: runnable streams by local time, and CTAs that have ended (stream null),
+  // at their end. `seq` (push order) breaks ties, so the order is deterministic.
+  struct Entry {
+    Picos t = 0;
+    std::uint64_t seq = 0;
+    StreamRun* stream = nullptr;
     CtaRun* run = nullptr;
-    std::size_t stream = 0;
+    bool operator>(const Entry& o) const { return t != o.t ? t > o.t : seq > o.seq; }
   };
-  struct Slot {
-    sc_core::sc_event wake;
-    bool busy = false;
-    Job job;
-  };
+  enum class Step { kRan, kParked, kEnded };
 
-  void slot_loop(Slot* slot);
-  void assign(const Job& job);
-  Picos run_stream(CtaRun& run, std::size_t stream);
+  void unit_loop();
+  bool needs_clock(const Entry& e) const;
+  void push(Picos t, StreamRun* stream, CtaRun* run);
+  Step step(StreamRun& s);
+  void close_open_fill(CtaRun& run, Picos t);
+  void wake_ready(CtaRun& run);
   void finish_cta(CtaRun* run, Picos end);
   Picos use_pipe(Picos& busy_until, Picos at, Picos duration, Picos& busy_sum);
   Picos admit_load(Picos at, std::uint64_t bytes);
-  Picos sync_to(Picos t);  // waits until `t` if it is ahead; returns the time now
 
   int index_;
   SmParams params_;
   l2::L2Cache& l2_;
   DoneFn on_done_;
-  std::vector<std::unique_ptr<Slot>> slots_;
+  std::vector<std::unique_ptr<CtaRun>> runs_;  // the resident CTAs
+  std::priority_queue<Entry, std::vector<Entry>, std::greater<>> agenda_;
+  std::uint64_t next_seq_ = 0;
+  sc_core::sc_event wake_;  // the scheduler's next agenda time, or a CTA launched on this unit
+  bool thread_started_ = false;
   int resident_ = 0;
   std::uint64_t smem_used_ = 0;
   int threads_used_ = 0;
   int registers_used_ = 0;
+  CtaFootprint resident_footprint_;  // of the running kernel's CTAs (one kernel runs at a time)
   Picos tensor_busy_until_ = 0, vector_busy_until_ = 0, sfu_busy_until_ = 0;
   // Completion times of loads in flight (min-heap) and their bytes.
   std::priority_queue<std::pair<Picos, std::uint64_t>, std::vector<std::pair<Picos, std::uint64_t>>,
@@ -121,6 +134,7 @@ class SmModel : public sc_core::sc_module {
       inflight_;
   std::uint64_t inflight_bytes_ = 0;
   SmStats stats_;
+  Picos tensor_latency_ = 0;                // params_.tensor_latency_cycles in picoseconds
   timeline::Recorder* timeline_ = nullptr;  // null: no timeline asked for
 };
 
