@@ -83,6 +83,22 @@ TEST(CliTrace, RecordedTraceReplaysOnAChipOfTheSameFamily) {
   EXPECT_EQ(from_json["latency_s"], direct["latency_s"]);
 }
 
+// `trace record --attention` once dropped the attention spec ("give exactly one workload").
+TEST(CliTrace, AttentionTraceRecordsAndReplaysAsTheDirectRun) {
+  TempDir dir;
+  const auto file = (dir.path() / "a.trace").string();
+  const std::string spec = "batch=1,heads=4,kv_heads=2,head_dim=128,seq_q=512,seq_kv=512,causal=1";
+  const auto rec = run_cli("trace record --chip h100_sxm --attention " + spec + " --out " + file);
+  ASSERT_EQ(rec.status, 0) << rec.err;
+  const auto replay = json_of(run_cli("trace replay " + file + " --chip h100_sxm --format json"));
+  const auto direct = json_of(run_cli("run --chip h100_sxm --attention " + spec + " --format json"));
+  EXPECT_EQ(replay["latency_s"], direct["latency_s"]);
+  EXPECT_EQ(run_cli("trace record --chip h100_sxm --attention " + spec + " --gemm 8x8x8 --out " +
+                    file)
+                .status,
+            2);
+}
+
 TEST(CliTrace, WrongFamilyAndDamagedFilesAreClearErrors) {
   TempDir dir;
   const auto file = (dir.path() / "g.trace").string();

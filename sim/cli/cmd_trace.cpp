@@ -31,7 +31,7 @@ struct ReplayOptions {
 void record(const RecordOptions& opt, const CliContext& ctx) {
   const config::ChipConfig chip = config::load_chip(opt.chip, ctx.config_dir(), opt.sets);
   const run::BuiltWorkload work = run::build_workload(
-      workload_from_options(opt.gemm, opt.stream, opt.dtype, opt.elements), chip);
+      workload_from_options(opt.gemm, opt.stream, opt.dtype, opt.elements, opt.attention), chip);
   trace::write_trace_file(opt.out, work.trace);
   const trace::TraceTotals t = trace::summarize(work.trace);
   std::cerr << fmt::format(

@@ -165,32 +165,43 @@ std::uint32_t choose_splits(std::uint64_t ctas, std::uint64_t slots, std::uint64
   return 1;
 }
 
-// Main-kernel CTAs: ids in (sequence, head, tile, split) order, then sorted into launch order.
+// Main-kernel CTAs in launch order, each with its logical id, which counts in (sequence, head,
+// tile, split) order. Launch order is a plain nesting of those four loops, so the list is written
+// in that order directly rather than sorted: a problem may have millions of CTAs.
 void list_work(AttentionPlan& p) {
   const AttentionProblem& g = p.problem;
   const bool decode = g.pass == Pass::kDecode, bwd = g.pass == Pass::kBackward;
   const std::uint64_t heads = decode ? p.shape.kv_heads : p.shape.heads;
+  const std::uint64_t splits = decode ? p.num_splits : 1;
+  std::vector<std::uint64_t> tiles(g.batch), first_id(g.batch);
+  std::uint64_t total = 0;
+  for (std::uint32_t b = 0; b < g.batch; ++b) {
+    tiles[b] = bwd ? p.kv_tiles(b) : p.row_tiles(b);
+    first_id[b] = total;
+    total += heads * tiles[b] * splits;
+  }
   p.work.clear();
-  for (std::uint32_t b = 0; b < g.batch; ++b)
-    for (std::uint32_t h = 0; h < heads; ++h) {
-      const std::uint64_t tiles = bwd ? p.kv_tiles(b) : p.row_tiles(b);
-      for (std::uint64_t t = 0; t < tiles; ++t)
-        for (std::uint32_t s = 0; s < (decode ? p.num_splits : 1); ++s)
-          p.work.push_back(CtaWork{static_cast<std::uint32_t>(p.work.size()), b, h, t, s});
-    }
-  const bool fa3 = p.kernel == AttentionKernel::kFa3WarpSpecialized;
-  auto key = [&](const CtaWork& w) {
-    const std::int64_t tile = static_cast<std::int64_t>(w.tile);
-    if (decode)
-      return std::make_tuple(std::int64_t{w.batch}, std::int64_t{w.head}, std::int64_t{w.split},
-                             tile);
-    if (bwd || !fa3)  // FA2 grids: (tiles, batch, heads), tiles fastest
-      return std::make_tuple(std::int64_t{w.head}, std::int64_t{w.batch}, tile, std::int64_t{0});
-    return std::make_tuple(std::int64_t{w.batch}, std::int64_t{w.head}, g.causal ? -tile : tile,
-                           std::int64_t{0});
+  p.work.reserve(total);
+  auto add = [&](std::uint32_t b, std::uint64_t h, std::uint64_t t, std::uint64_t s) {
+    const std::uint64_t id = first_id[b] + (h * tiles[b] + t) * splits + s;
+    p.work.push_back(CtaWork{static_cast<std::uint32_t>(id), b, static_cast<std::uint32_t>(h), t,
+                             static_cast<std::uint32_t>(s)});
   };
-  std::stable_sort(p.work.begin(), p.work.end(),
-                   [&](const CtaWork& a, const CtaWork& b) { return key(a) < key(b); });
+  const bool fa3 = p.kernel == AttentionKernel::kFa3WarpSpecialized;
+  if (decode) {  // (batch, head, split, tile)
+    for (std::uint32_t b = 0; b < g.batch; ++b)
+      for (std::uint64_t h = 0; h < heads; ++h)
+        for (std::uint64_t s = 0; s < splits; ++s)
+          for (std::uint64_t t = 0; t < tiles[b]; ++t) add(b, h, t, s);
+  } else if (bwd || !fa3) {  // FA2 grids: (heads, batch, tiles), tiles fastest
+    for (std::uint64_t h = 0; h < heads; ++h)
+      for (std::uint32_t b = 0; b < g.batch; ++b)
+        for (std::uint64_t t = 0; t < tiles[b]; ++t) add(b, h, t, 0);
+  } else {  // FA3: (batch, head, tile), the longest causal tiles (the last ones) first
+    for (std::uint32_t b = 0; b < g.batch; ++b)
+      for (std::uint64_t h = 0; h < heads; ++h)
+        for (std::uint64_t i = 0; i < tiles[b]; ++i) add(b, h, g.causal ? tiles[b] - 1 - i : i, 0);
+  }
 }
 
 }  // namespace
