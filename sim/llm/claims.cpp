@@ -309,8 +309,9 @@ std::string claims_markdown(const std::filesystem::path& config_dir,
   peer("C11", "Cambricon MLU590 close to A100 at inference", "a100_sxm_80gb", "mlu590", 0.8, 1.25,
        "the MLU590 config is estimated throughout (no published peaks)");
   peer("C12", "Biren BR100 comparable to A100", "a100_sxm_80gb", "br100", 0.8, 1.25,
-       "bandwidth alone would give 0.80x (1.64 vs 2.04 TB/s); the simulated A100 step is "
-       "launch/latency-bound at this batch, which closes the gap; BR100's config rests on "
+       "bandwidth alone would give 0.80x (1.64 vs 2.04 TB/s); at this batch the simulated "
+       "steps are latency-bound (16-row GEMMs whose loads meet HBM row conflicts, "
+       "docs/hbm-model.md), so the ratio follows per-op latency; BR100's config rests on "
        "estimates");
   peer("C13", "Gaudi 2 roughly on a par with H200 in some areas", "h200_sxm", "gaudi2", 0.8, 1.25,
        "Gaudi 2 has half H200's bandwidth (2.46 vs 4.8 TB/s), so ~0.5x at best; its GEMMs "
