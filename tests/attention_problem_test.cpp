@@ -209,6 +209,35 @@ TEST(AttentionPlan, CausalFa3LaunchesLongestTilesFirst) {
   EXPECT_EQ(double(plan.executed_mma_flops()), p.flops() + 4 * 128 * masked_pairs);
 }
 
+// Every CTA is listed (plan and trace), so the count is bounded: 2^22. A fuzzer's 2.6 M heads (132
+// M CTAs) once asked for a 4.2 GB allocation; a 2 M-CTA prefill still plans, in launch order with
+// every logical id once.
+TEST(AttentionPlan, CtaCountIsBoundedWithAClearError) {
+  try {
+    plan_attention(parse_attention_problem(
+                       "batch=1,heads=2652306,head_dim=128,seq_q=6370,seq_kv=8192,causal=1"),
+                   test::h100_sxm());
+    FAIL() << "expected a UserError";
+  } catch (const xpusim::UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("at most 4194304"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("heads"), std::string::npos) << e.what();
+  }
+  const AttentionPlan big = plan_attention(
+      parse_attention_problem("batch=1,heads=32768,head_dim=128,seq_q=8192,seq_kv=8192"),
+      test::h100_sxm());
+  ASSERT_EQ(big.work.size(), 32768u * (8192 / big.bm));
+  std::vector<bool> seen(big.work.size());
+  for (std::size_t i = 0; i < big.work.size(); ++i) {
+    const CtaWork& w = big.work[i];
+    ASSERT_LT(w.id, seen.size());
+    EXPECT_FALSE(seen[w.id]);
+    seen[w.id] = true;
+    // FA3 launch order: (head, tile) with tiles fastest; ids count the same way here.
+    EXPECT_EQ(w.id, i);
+    EXPECT_EQ(w.head, i / (8192 / big.bm));
+  }
+}
+
 TEST(AttentionPlan, DecodeSplitsOnlyWhenTheGridIsSmall) {
   const KernelTarget h100 = test::h100_sxm();
   // 4 sequences x 8 KV heads = 32 CTAs for 132 SMs: split the 32K keys.

@@ -91,12 +91,13 @@ TEST(CliTrace, AttentionTraceRecordsAndReplaysAsTheDirectRun) {
   const auto rec = run_cli("trace record --chip h100_sxm --attention " + spec + " --out " + file);
   ASSERT_EQ(rec.status, 0) << rec.err;
   const auto replay = json_of(run_cli("trace replay " + file + " --chip h100_sxm --format json"));
-  const auto direct = json_of(run_cli("run --chip h100_sxm --attention " + spec + " --format json"));
+  const auto direct =
+      json_of(run_cli("run --chip h100_sxm --attention " + spec + " --format json"));
   EXPECT_EQ(replay["latency_s"], direct["latency_s"]);
-  EXPECT_EQ(run_cli("trace record --chip h100_sxm --attention " + spec + " --gemm 8x8x8 --out " +
-                    file)
-                .status,
-            2);
+  EXPECT_EQ(
+      run_cli("trace record --chip h100_sxm --attention " + spec + " --gemm 8x8x8 --out " + file)
+          .status,
+      2);
 }
 
 TEST(CliTrace, WrongFamilyAndDamagedFilesAreClearErrors) {

@@ -165,6 +165,8 @@ std::uint32_t choose_splits(std::uint64_t ctas, std::uint64_t slots, std::uint64
   return 1;
 }
 
+constexpr std::uint64_t kMaxAttentionCtas = std::uint64_t{1} << 22;
+
 // Main-kernel CTAs in launch order, each with its logical id, which counts in (sequence, head,
 // tile, split) order. Launch order is a plain nesting of those four loops, so the list is written
 // in that order directly rather than sorted: a problem may have millions of CTAs.
@@ -180,6 +182,14 @@ void list_work(AttentionPlan& p) {
     first_id[b] = total;
     total += heads * tiles[b] * splits;
   }
+  // Every CTA is listed here and in the trace: bound the count so that a huge problem is a clear
+  // error, not an allocation of gigabytes (the largest real prefill, 64 x 128 heads x 32k tokens,
+  // is 2 M CTAs).
+  if (total > kMaxAttentionCtas)
+    throw UserError(fmt::format(
+        "attention problem ({}): {} CTAs ({} sequences x {} heads x tiles{}); at most {} are "
+        "simulated, each is listed in the trace",
+        g.to_string(), total, g.batch, heads, decode ? " x splits" : "", kMaxAttentionCtas));
   p.work.clear();
   p.work.reserve(total);
   auto add = [&](std::uint32_t b, std::uint64_t h, std::uint64_t t, std::uint64_t s) {
