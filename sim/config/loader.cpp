@@ -90,16 +90,7 @@ struct LoadContext {
     error(where, path, msg);
   }
 
-  std::size_t suggestions = 0;
-
-  // " (did you mean 'x'?)" for an unknown key, or nothing once kMaxSuggestions were made or the
-  // message would not be listed anyway.
-  template <class Loader>
-  std::string suggestion(const std::string& path, const Loader& loader) {
-    if (errors.size() >= kMaxErrors || suggestions >= kMaxSuggestions) return "";
-    ++suggestions;
-    return loader.suggest(path);
-  }
+  std::size_t suggestions = 0;  // "did you mean" hints worked out so far
 
   void error(const Origin& where, const std::string& path, const std::string& msg) {
     if (errors.size() < kMaxErrors)
@@ -190,7 +181,7 @@ class LoaderImpl {
         }
         flatten(val, path, file, ctx);
       } else {
-        ctx.error(origin_of(key, file), path, "unknown key" + ctx.suggestion(path, *this));
+        ctx.error(origin_of(key, file), path, "unknown key" + hint_for(path, ctx));
       }
     }
   }
@@ -244,7 +235,7 @@ class LoaderImpl {
     const std::string path = set.substr(0, eq);
     const ParamSpec* spec = find_spec(path);
     if (spec == nullptr) {
-      ctx.error(where, path, "unknown key" + ctx.suggestion(path, *this));
+      ctx.error(where, path, "unknown key" + hint_for(path, ctx));
       return;
     }
     YAML::Node node;
@@ -356,6 +347,14 @@ class LoaderImpl {
       it->second.number /= clock->second.number;
       it->second.cycles = false;
     }
+  }
+
+  // " (did you mean 'x'?)" for an unknown key, or nothing once kMaxSuggestions were made or the
+  // message would not be listed anyway.
+  std::string hint_for(const std::string& path, LoadContext& ctx) const {
+    if (ctx.errors.size() >= kMaxErrors || ctx.suggestions >= kMaxSuggestions) return "";
+    ++ctx.suggestions;
+    return suggest(path);
   }
 
   std::string suggest(const std::string& path) const {
