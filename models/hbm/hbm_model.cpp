@@ -83,6 +83,8 @@ HbmModel::HbmModel(const HbmConfig& config) : config_(config) {
   const auto pcs = static_cast<std::uint64_t>(num_pcs_);
   pcs_.resize(pcs);
   banks_.resize(pcs * banks_per_pc_);
+  closed_rows_.resize(banks_.size());
+  max_reordered_bursts_ = static_cast<std::uint32_t>(config_.row_bytes / burst_bytes_);
   bank_groups_per_pc_ = static_cast<std::uint32_t>(config_.bank_groups);
   bank_groups_.resize(pcs * bank_groups_per_pc_);
   for (std::uint64_t p = 0; p < pcs; ++p) {
@@ -258,6 +260,7 @@ Picos HbmModel::refresh_pseudo_channel(Pc& pc, std::uint32_t index, Picos until)
       const Picos free = bank.open_row == kClosed ? bank.ready : bank.pre_ok + t.tRP;
       bank.ready = free > refresh ? free + t.tRFC : end;
       bank.open_row = kClosed;
+      closed_rows_[static_cast<std::uint64_t>(index) * banks_per_pc_ + b] = {};
     }
     pc.refresh_due += t.tREFI;
     ++stats_.refreshes;
@@ -290,15 +293,50 @@ bool HbmModel::refresh_bank(Bank& bank, Picos until) {
     ++stats_.refreshes;
   }
   bank.open_row = kClosed;
+  closed_rows_[static_cast<std::uint64_t>(&bank - banks_.data())] = {};
   bank.ready = std::max(bank.ready, busy);
   return true;
+}
+
+// The closed row `row` if a request for it that arrived at `arrival` would have been served
+// before its PRE: it was queued by then, and the row has not yet had a row's worth of data out of
+// order (a controller caps how long row hits may hold off an older conflicting request).
+HbmModel::ClosedRow* HbmModel::reorderable(RowHistory& history, std::uint64_t row,
+                                           std::uint32_t bursts, Picos arrival) {
+  for (ClosedRow& past : history) {
+    if (past.row != row) continue;  // the newest entry of a row is the one that counts
+    return arrival <= past.pre && past.bursts + bursts <= max_reordered_bursts_ ? &past : nullptr;
+  }
+  return nullptr;
+}
+
+void HbmModel::close_row(RowHistory& history, const Bank& bank, Picos pre) {
+  std::move_backward(history.begin(), history.end() - 1, history.end());
+  history.front() = {bank.open_row, bank.act, pre, bank.next_col, 0};
+}
+
+// Column commands served from the closed row `upto` push its PRE, and all the bank did after it,
+// `by` later. Times already handed out for that later work stand; what comes next is delayed.
+void HbmModel::delay_bank(Bank& bank, RowHistory& history, const ClosedRow* upto, Picos by) {
+  for (ClosedRow& past : history) {
+    past.pre += by;
+    if (&past == upto) break;
+    past.act += by;
+    past.next_col += by;
+  }
+  bank.act += by;
+  bank.next_act += by;
+  bank.pre_ok += by;
+  bank.next_col += by;
 }
 
 template <bool kWrite>
 HbmModel::Slot HbmModel::schedule(const Run& run, Picos earliest) {
   const HbmTiming& t = config_.timing;
   Pc& pc = pcs_[run.pc];
-  Bank& bank = banks_[static_cast<std::uint64_t>(run.pc) * banks_per_pc_ + run.bank];
+  const std::uint64_t bank_index = static_cast<std::uint64_t>(run.pc) * banks_per_pc_ + run.bank;
+  Bank& bank = banks_[bank_index];
+  RowHistory& history = closed_rows_[bank_index];
   BankGroup& group =
       bank_groups_[static_cast<std::uint64_t>(run.pc) * bank_groups_per_pc_ + run.bank_group];
   const Picos lat = kWrite ? t.CWL : t.CL;
@@ -349,14 +387,24 @@ HbmModel::Slot HbmModel::schedule(const Run& run, Picos earliest) {
                          bank.refresh_due <= want && refresh_bank(bank, want);
   const Picos tRCD = kWrite ? t.tRCD_wr : t.tRCD_rd;
   Picos col_ready;
+  Picos* row_next_col = &bank.next_col;  // column commands to one row stay in order
+  ClosedRow* past = nullptr;
   if (bank.open_row == run.row) {
     ++stats_.row_hits;
     col_ready = bank.act + tRCD;
+  } else if (bank.open_row != kClosed &&
+             (past = reorderable(history, run.row, run.bursts, earliest)) != nullptr) {
+    ++stats_.row_hits;
+    ++stats_.reordered_hits;
+    col_ready = past->act + tRCD;
+    row_next_col = &past->next_col;
   } else {
     Picos act_ready;
     if (bank.open_row != kClosed) {
       ++stats_.row_conflicts;
-      act_ready = std::max(earliest, bank.pre_ok) + t.tRP;
+      const Picos pre = std::max(earliest, bank.pre_ok);
+      close_row(history, bank, pre);
+      act_ready = pre + t.tRP;
     } else {
       ++stats_.row_misses;
       act_ready = std::max(earliest, bank.ready);
@@ -382,11 +430,19 @@ HbmModel::Slot HbmModel::schedule(const Run& run, Picos earliest) {
   const Picos group_slot = std::max(group.next_col, bus_col);
   group.next_col = group_slot + run.bursts * ccd_l_;
   const Picos c0 = std::max(
-      std::max(std::max(col_ready, earliest), std::max(group_slot, bank.next_col)), turn_col);
+      std::max(std::max(col_ready, earliest), std::max(group_slot, *row_next_col)), turn_col);
   const Picos c_last = c0 + (run.bursts - 1) * ccd_l_;
-  bank.next_col = c_last + ccd_l_;
-  bank.pre_ok = std::max(std::max(bank.pre_ok, bank.act + t.tRAS),
-                         kWrite ? c_last + t.CWL + burst_time_ + t.tWR : c_last + t.tRTP);
+  *row_next_col = c_last + ccd_l_;
+  const Picos pre_ok = kWrite ? c_last + t.CWL + burst_time_ + t.tWR : c_last + t.tRTP;
+  if (past == nullptr) {
+    bank.pre_ok = std::max(std::max(bank.pre_ok, bank.act + t.tRAS), pre_ok);
+  } else {
+    // Its column commands go before the PRE, which moves by at most the time they take: when the
+    // data bus is the limit, they wait for their bus slot, not the bank.
+    past->bursts += run.bursts;
+    if (pre_ok > past->pre)
+      delay_bank(bank, history, past, std::min(pre_ok - past->pre, run.bursts * ccd_l_));
+  }
   const Picos end = c_last + lat + burst_time_;
   if (end > pc.frontier) {
     pc.frontier = end;
@@ -545,6 +601,7 @@ HbmStats& HbmStats::operator+=(const HbmStats& o) {
   bursts += o.bursts;
   activates += o.activates;
   row_hits += o.row_hits;
+  reordered_hits += o.reordered_hits;
   row_misses += o.row_misses;
   row_conflicts += o.row_conflicts;
   refreshes += o.refreshes;

@@ -25,6 +25,7 @@ struct HbmStats {
   std::uint64_t bursts = 0;
   std::uint64_t activates = 0;
   std::uint64_t row_hits = 0;                // column command to the open row
+  std::uint64_t reordered_hits = 0;          // of those, served before a later-opened row's ACT
   std::uint64_t row_misses = 0;              // bank closed: ACT only
   std::uint64_t row_conflicts = 0;           // another row open: PRE + ACT
   std::uint64_t refreshes = 0;               // REFab per pseudo-channel, or REFpb per bank
@@ -97,6 +98,18 @@ class HbmModel {
     Picos next_col = 0;  // tCCD_L after the last column command
     Picos refresh_due = 0;
   };
+  // A row a bank has since closed (row conflict), kept so that a request which arrived while it
+  // was still open is served from it, ahead of the conflicting ACT, as an FR-FCFS controller
+  // serves row hits first. The newest is first.
+  struct ClosedRow {
+    std::uint64_t row = kClosed;
+    Picos act = 0;             // its ACT
+    Picos pre = 0;             // its PRE: the controller chose to close it then
+    Picos next_col = 0;        // tCCD_L after its last column command
+    std::uint32_t bursts = 0;  // served from it out of order so far (capped: kMaxReorderedBursts)
+  };
+  static constexpr std::size_t kRowHistory = 4;
+  using RowHistory = std::array<ClosedRow, kRowHistory>;
   struct BankGroup {
     Picos next_col = 0;  // column slot: tCCD_L after the last one handed out
     Picos next_act = 0;  // ACT slot: tRRD_L after the last one handed out
@@ -150,6 +163,10 @@ class HbmModel {
   Slot schedule(const Run& run, Picos earliest);
   Picos refresh_pseudo_channel(Pc& pc, std::uint32_t index, Picos until);
   bool refresh_bank(Bank& bank, Picos until);
+  ClosedRow* reorderable(RowHistory& history, std::uint64_t row, std::uint32_t bursts,
+                         Picos arrival);
+  void close_row(RowHistory& history, const Bank& bank, Picos pre);
+  void delay_bank(Bank& bank, RowHistory& history, const ClosedRow* upto, Picos by);
   void charge_gap(Pc& pc, Picos start, Picos refresh_bound, Picos turn_bound);
   void charge(Cause cause, Picos amount);
   void count_bursts(std::uint64_t bursts);
@@ -169,8 +186,10 @@ class HbmModel {
   std::optional<Mapping<Pow2Divisor>> pow2_mapping_;
   Picos burst_time_ = 0, slot_time_ = 0, ccd_l_ = 0;  // per-burst bus slot, same-group spacing
   std::vector<Pc> pcs_;
-  std::vector<Bank> banks_;             // pc * banks_per_pc_ + bank_group * banks_per_group + bank
-  std::vector<BankGroup> bank_groups_;  // pc * bank_groups + bank_group
+  std::vector<Bank> banks_;              // pc * banks_per_pc_ + bank_group * banks_per_group + bank
+  std::vector<RowHistory> closed_rows_;  // per bank, as banks_
+  std::uint32_t max_reordered_bursts_ = 0;  // per closed row: one row's worth
+  std::vector<BankGroup> bank_groups_;      // pc * bank_groups + bank_group
   HbmStats stats_;
   timeline::Recorder* timeline_ = nullptr;  // null: no timeline asked for
   int timeline_first_channel_ = 0;

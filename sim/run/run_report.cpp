@@ -188,6 +188,7 @@ nlohmann::ordered_json RunReport::to_json() const {
           {"bytes_written", h.bytes_written},
           {"activates", h.activates},
           {"row_hits", h.row_hits},
+          {"reordered_hits", h.reordered_hits},
           {"row_misses", h.row_misses},
           {"row_conflicts", h.row_conflicts},
           {"refreshes", h.refreshes},
