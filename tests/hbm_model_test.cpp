@@ -47,6 +47,16 @@ std::pair<std::uint64_t, std::uint64_t> same_bank_other_row(const HbmModel& hbm)
   return {0, 0};
 }
 
+// n 32-byte reads alternating between addresses a and b, the i-th arriving at i * spacing; returns
+// when the last is done.
+Picos read_alternating(HbmModel& hbm, std::uint64_t a, std::uint64_t b, int n, Picos spacing) {
+  Picos done = 0;
+  for (int i = 0; i < n; ++i) {
+    done = std::max(done, hbm.access(i % 2 ? b : a, 32, false, static_cast<Picos>(i) * spacing));
+  }
+  return done;
+}
+
 TEST(HbmConfig, PeakBandwidthIsPinMath) {
   // 5 stacks x 16 channels x 2 pseudo-channels x 32 DQ x 5.23 Gb/s / 8 = 3.3472 TB/s.
   EXPECT_NEAR(h100_hbm3().peak_bandwidth(), 5.0 * 16 * 2 * 32 * 5.23e9 / 8, 1e3);
@@ -128,10 +138,7 @@ TEST(HbmModel, OpenRowHitsBeatAlternatingRowsOfOneBank) {
   ASSERT_GE(t.tRC, t.tRAS + t.tRP);
   HbmModel alternating(config);
   const auto [a, b] = same_bank_other_row(alternating);
-  Picos alt_done = 0;
-  for (int i = 0; i < n; ++i) {
-    alt_done = std::max(alt_done, alternating.access(i % 2 ? b : a, 32, false, i * t.tRC));
-  }
+  const Picos alt_done = read_alternating(alternating, a, b, n, t.tRC);
   // The last read: PRE at its arrival (tRAS has passed), ACT tRP later, then tRCD, CL, a burst.
   EXPECT_EQ(alt_done, (n - 1) * t.tRC + t.tRP + t.tRCD_rd + t.CL + 1530 + config.access_latency);
   EXPECT_EQ(alternating.stats().row_conflicts, static_cast<std::uint64_t>(n - 1));
@@ -146,8 +153,7 @@ TEST(HbmModel, QueuedRowHitsGoBeforeTheConflictingActivate) {
   const int n = 16;
   HbmModel hbm(config);
   const auto [a, b] = same_bank_other_row(hbm);
-  Picos done = 0;
-  for (int i = 0; i < n; ++i) done = std::max(done, hbm.access(i % 2 ? b : a, 32, false, 0));
+  const Picos done = read_alternating(hbm, a, b, n, 0);
   EXPECT_EQ(hbm.stats().activates, 2u);
   EXPECT_EQ(hbm.stats().row_conflicts, 1u);
   EXPECT_EQ(hbm.stats().reordered_hits, static_cast<std::uint64_t>(n / 2 - 1));
