@@ -298,7 +298,7 @@ std::string claims_markdown(const std::filesystem::path& config_dir,
                                "result"});
   }
   auto peer = [&](const char* id, const char* claim, const char* a, const char* b, double lo,
-                  double hi, const char* reason) {
+                  double hi, const std::string& reason) {
     double r = 0;
     const auto w = k.workload("llama2-13b", Phase::kDecode, 16, 2048, DType::kBf16, 1);
     const std::string line = ratio_line(k, w, a, b, r);
@@ -308,12 +308,16 @@ std::string claims_markdown(const std::filesystem::path& config_dir,
   };
   peer("C11", "Cambricon MLU590 close to A100 at inference", "a100_sxm_80gb", "mlu590", 0.8, 1.25,
        "the MLU590 config is estimated throughout (no published peaks)");
-  peer("C12", "Biren BR100 comparable to A100", "a100_sxm_80gb", "br100", 0.8, 1.25,
-       "bandwidth alone would give 0.80x (1.64 vs 2.04 TB/s); in the simulation half of every "
-       "weight read crosses BR100's die-to-die link, set at 448 GB/s each way (the 896 GB/s of "
-       "[S25] read as both directions), and the 16-row GEMMs saturate it, so the ratio follows "
-       "that link; read as 896 GB/s each way it stops being the limit (compare --set "
-       "die_to_die.bandwidth=896GB/s); BR100's config rests on estimates");
+  const config::DieToDieConfig& br100_dies = k.chip("br100").die_to_die;
+  peer(
+      "C12", "Biren BR100 comparable to A100", "a100_sxm_80gb", "br100", 0.8, 1.25,
+      fmt::format("bandwidth alone would give 0.80x (1.64 vs 2.04 TB/s); in the simulation "
+                  "{:.0f}% of every weight read crosses BR100's die-to-die link, set at {:.0f} "
+                  "GB/s each way (the 896 GB/s of [S25] read as both directions), and the "
+                  "16-row GEMMs saturate it, so the ratio follows that link; read as 896 GB/s "
+                  "each way it stops being the limit (compare --set "
+                  "die_to_die.bandwidth=896GB/s); BR100's config rests on estimates",
+                  100.0 * (1.0 - 1.0 / br100_dies.memory_die_count()), br100_dies.bandwidth / 1e9));
   peer("C13", "Gaudi 2 roughly on a par with H200 in some areas", "h200_sxm", "gaudi2", 0.8, 1.25,
        "Gaudi 2 has half H200's bandwidth (2.46 vs 4.8 TB/s), so ~0.5x at best; its GEMMs "
        "simulate HBM-bound, but decode attention (many short CTAs on 2 MMEs, each refilling its "
