@@ -108,7 +108,7 @@ class HbmModel {
     Picos next_col = 0;        // tCCD_L after its last column command
     std::uint32_t bursts = 0;  // served from it out of order so far (capped: kMaxReorderedBursts)
   };
-  static constexpr std::size_t kRowHistory = 4;
+  static constexpr std::size_t kRowHistory = 4;  // stands in for the queue depth; not fitted
   using RowHistory = std::array<ClosedRow, kRowHistory>;
   struct BankGroup {
     Picos next_col = 0;  // column slot: tCCD_L after the last one handed out
